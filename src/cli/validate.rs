@@ -1,0 +1,67 @@
+//! `essaim validate PATH...`: read and judge files, write no database.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::report;
+use crate::validate::Verdict;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or folders to check (folders are walked).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write, per file, a CSV of rejected rows into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Write, per file, an annotated xlsx copy (rejected cells highlighted,
+    /// reasons as comments) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub annotate: Option<PathBuf>,
+    /// Judge as if today were this day (yyyy-mm-dd), for reproducible checks.
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+    let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let files = crate::ingest::discover(&args.paths)?;
+    tracing::info!(files = files.len(), "validating files");
+    let judged = report::judge_all(config, &files, today);
+    if let Some(dir) = &args.report {
+        for j in &judged {
+            report::write_rejections_csv(dir, &j.report)?;
+        }
+    }
+    if let Some(dir) = &args.annotate {
+        for j in &judged {
+            if let Some(bytes) = &j.bytes {
+                report::write_annotated(dir, &j.report, bytes, config)?;
+            }
+        }
+    }
+    let reports: Vec<_> = judged.iter().map(|j| &j.report).collect();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::Summary::of(&reports))?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => report::print_human(&mut out, &reports)?,
+    }
+    Ok(exit_code(reports.iter().map(|r| r.verdict)))
+}
+
+/// The worst verdict decides: 0 accepted, 1 rows rejected, 2 file rejected.
+pub fn exit_code(verdicts: impl Iterator<Item = Verdict>) -> u8 {
+    match verdicts.max() {
+        None | Some(Verdict::Accepted) => crate::exit::OK,
+        Some(Verdict::RowsRejected) => crate::exit::ROWS_REJECTED,
+        Some(Verdict::FileRejected) => crate::exit::FILE_REJECTED,
+    }
+}

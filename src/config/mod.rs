@@ -1,0 +1,192 @@
+//! Configuration: the operator's TOML file turned into a checked [`Config`].
+//!
+//! Two steps, as ripgrep and vector do: serde reads a raw structure that
+//! refuses unknown keys, then [`Config::from_raw`] resolves paths against the
+//! config file's folder, loads the reference registries and reports every
+//! problem at once instead of stopping at the first.
+
+pub mod reference;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use reference::{Innovation, Phase, Registry, Structure};
+
+use crate::text::fold;
+
+/// Everything that can stop the program from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read at all.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or missing keys.
+    #[error("invalid configuration file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    /// One or more checks failed after parsing; all of them are listed.
+    #[error("the configuration has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    paths: RawPaths,
+    reference: RawReference,
+    #[serde(default)]
+    aliases: RawAliases,
+    #[serde(default)]
+    limits: Limits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    inbox: PathBuf,
+    data: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReference {
+    innovations: PathBuf,
+    structures: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAliases {
+    /// Header as written by a structure -> the template's header.
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// Innovation as written by a structure -> an innovation code.
+    #[serde(default)]
+    innovations: BTreeMap<String, String>,
+}
+
+/// Safety limits applied to every input file, so that a hostile or broken
+/// file is refused quickly instead of exhausting memory or time.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest file accepted, in MiB.
+    pub max_file_mib: u64,
+    /// Largest total uncompressed size of a zip-based workbook, in MiB.
+    pub max_uncompressed_mib: u64,
+    /// Most rows read from one sheet or CSV file.
+    pub max_rows: usize,
+    /// Most columns read from one sheet or CSV file.
+    pub max_columns: usize,
+    /// Longest time spent reading one file, in seconds.
+    pub file_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_mib: 100,
+            max_uncompressed_mib: 2048,
+            max_rows: 2_000_000,
+            max_columns: 200,
+            file_timeout_secs: 120,
+        }
+    }
+}
+
+/// The checked configuration every command works from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Where structures drop their files.
+    pub inbox: PathBuf,
+    /// Where the database, archive, quarantine, outbox and reports live.
+    pub data: PathBuf,
+    /// Innovations and structures.
+    pub registry: Registry,
+    /// Folded header alias -> canonical header (as in the template).
+    pub header_aliases: BTreeMap<String, String>,
+    /// Safety limits for input files.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Reads and checks the configuration file at `path`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the file is unreadable, malformed, or any check
+    /// fails; all failed checks are listed together.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Config::from_raw(path, &base, raw)
+    }
+
+    fn from_raw(source: &Path, base: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        let mut problems = Vec::new();
+        let inbox = resolve(&raw.paths.inbox);
+        let data = resolve(&raw.paths.data);
+        let innovations_path = resolve(&raw.reference.innovations);
+        let structures_path = resolve(&raw.reference.structures);
+
+        let mut innovation_aliases = BTreeMap::new();
+        for (alias, code) in &raw.aliases.innovations {
+            innovation_aliases.insert(fold(alias), code.clone());
+        }
+        let registry =
+            Registry::load(&innovations_path, &structures_path, innovation_aliases, &mut problems);
+
+        let mut header_aliases = BTreeMap::new();
+        for (alias, canonical) in &raw.aliases.headers {
+            if !crate::validate::header::is_known_header(canonical) {
+                problems.push(format!(
+                    "[aliases.headers] \"{alias}\" points to \"{canonical}\", which is no column of the template (known: {})",
+                    crate::validate::header::known_headers().join(", ")
+                ));
+            }
+            header_aliases.insert(fold(alias), canonical.clone());
+        }
+        let l = &raw.limits;
+        if l.max_file_mib == 0
+            || l.max_rows == 0
+            || l.max_columns == 0
+            || l.file_timeout_secs == 0
+            || l.max_uncompressed_mib == 0
+        {
+            problems.push("[limits] every limit must be greater than zero".to_string());
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        Ok(Config {
+            source: source.to_path_buf(),
+            inbox,
+            data,
+            registry,
+            header_aliases,
+            limits: raw.limits,
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! The reference registries kept by operators: innovations and structures.
+//!
+//! Both are plain CSV files so that operators can edit them in a
+//! spreadsheet. Every line is checked and every problem reported with its
+//! file, line and field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::text::{fold, fold_compact};
+
+/// Where an innovation stands in the accelerator's programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Being spread to new structures.
+    Essaimage,
+    /// Under evaluation.
+    Evaluation,
+    /// Leaving the accelerator.
+    Sortie,
+}
+
+impl Phase {
+    fn parse(s: &str) -> Option<Phase> {
+        match fold(s).as_str() {
+            "essaimage" => Some(Phase::Essaimage),
+            "evaluation" => Some(Phase::Evaluation),
+            "sortie" => Some(Phase::Sortie),
+            _ => None,
+        }
+    }
+
+    /// The French label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Essaimage => "essaimage",
+            Phase::Evaluation => "évaluation",
+            Phase::Sortie => "sortie",
+        }
+    }
+}
+
+/// One innovation supported by the accelerator.
+#[derive(Debug, Clone, Serialize)]
+pub struct Innovation {
+    pub code: String,
+    pub name: String,
+    pub phase: Phase,
+}
+
+/// One partner structure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Structure {
+    pub code: String,
+    pub name: String,
+    pub innovation: String,
+    pub departement: String,
+    pub contact: String,
+    pub joined: NaiveDate,
+}
+
+/// Innovations and structures, with the lookups validation needs.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub innovations: Vec<Innovation>,
+    pub structures: Vec<Structure>,
+    /// Compact folded code, name or alias -> innovation code.
+    innovation_keys: BTreeMap<String, String>,
+    /// Folded structure code -> index in `structures`.
+    structure_keys: BTreeMap<String, usize>,
+}
+
+impl Registry {
+    /// Loads both registries; problems are appended to `problems`.
+    pub fn load(
+        innovations: &Path,
+        structures: &Path,
+        aliases: BTreeMap<String, String>,
+        problems: &mut Vec<String>,
+    ) -> Registry {
+        let mut reg = Registry::default();
+        for (line, rec) in read_csv(innovations, &["code", "nom", "phase"], problems) {
+            let at = |field: &str| format!("{}, line {line}, field {field}", innovations.display());
+            let code = rec[0].trim().to_string();
+            if code.is_empty() {
+                problems.push(format!("{}: empty code", at("code")));
+                continue;
+            }
+            let Some(phase) = Phase::parse(&rec[2]) else {
+                problems.push(format!(
+                    "{}: unknown phase \"{}\" (expected essaimage, évaluation or sortie)",
+                    at("phase"),
+                    rec[2]
+                ));
+                continue;
+            };
+            if reg.innovations.iter().any(|i| i.code == code) {
+                problems.push(format!("{}: duplicate code \"{code}\"", at("code")));
+                continue;
+            }
+            reg.innovation_keys.insert(fold_compact(&code), code.clone());
+            reg.innovation_keys
+                .insert(fold_compact(&rec[1]), code.clone());
+            reg.innovations.push(Innovation {
+                code,
+                name: rec[1].trim().to_string(),
+                phase,
+            });
+        }
+        for (alias, code) in aliases {
+            if reg.innovation(&code).is_none() {
+                problems.push(format!(
+                    "[aliases.innovations] \"{alias}\" points to unknown innovation code \"{code}\""
+                ));
+            }
+            reg.innovation_keys.insert(fold_compact(&alias), code);
+        }
+        let cols = ["code", "nom", "innovation", "departement", "contact", "date_adhesion"];
+        for (line, rec) in read_csv(structures, &cols, problems) {
+            let at = |field: &str| format!("{}, line {line}, field {field}", structures.display());
+            let code = rec[0].trim().to_string();
+            let mut ok = true;
+            if code.is_empty() || code.contains('_') {
+                problems.push(format!(
+                    "{}: \"{code}\" is not a valid structure code (non-empty, no underscore)",
+                    at("code")
+                ));
+                ok = false;
+            }
+            if reg.structure_keys.contains_key(&fold(&code)) {
+                problems.push(format!("{}: duplicate code \"{code}\"", at("code")));
+                ok = false;
+            }
+            if reg.innovation(rec[2].trim()).is_none() {
+                problems.push(format!(
+                    "{}: unknown innovation code \"{}\"",
+                    at("innovation"),
+                    rec[2]
+                ));
+                ok = false;
+            }
+            let dep = rec[3].trim().to_string();
+            if !is_departement(&dep) {
+                problems.push(format!(
+                    "{}: \"{dep}\" is not a département code (01-95, 2A, 2B, 971-976)",
+                    at("departement")
+                ));
+                ok = false;
+            }
+            let contact = rec[4].trim().to_string();
+            if !contact.is_empty() && !looks_like_email(&contact) {
+                problems.push(format!("{}: \"{contact}\" is not an e-mail address", at("contact")));
+                ok = false;
+            }
+            let joined = match NaiveDate::parse_from_str(rec[5].trim(), "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problems.push(format!(
+                        "{}: \"{}\" is not a date as yyyy-mm-dd",
+                        at("date_adhesion"),
+                        rec[5]
+                    ));
+                    None
+                }
+            };
+            if let (true, Some(joined)) = (ok, joined) {
+                reg.structure_keys.insert(fold(&code), reg.structures.len());
+                reg.structures.push(Structure {
+                    code,
+                    name: rec[1].trim().to_string(),
+                    innovation: rec[2].trim().to_string(),
+                    departement: dep,
+                    contact,
+                    joined,
+                });
+            }
+        }
+        reg
+    }
+
+    /// The innovation with this exact code.
+    pub fn innovation(&self, code: &str) -> Option<&Innovation> {
+        self.innovations.iter().find(|i| i.code == code)
+    }
+
+    /// The innovation a structure wrote, matched on code, name or alias,
+    /// ignoring case, accents and spaces.
+    pub fn match_innovation(&self, written: &str) -> Option<&Innovation> {
+        self.innovation_keys
+            .get(&fold_compact(written))
+            .and_then(|code| self.innovation(code))
+    }
+
+    /// The structure registered under this code (case and spaces ignored).
+    pub fn structure(&self, code: &str) -> Option<&Structure> {
+        self.structure_keys
+            .get(&fold(code))
+            .map(|&i| &self.structures[i])
+    }
+}
+
+fn read_csv(path: &Path, columns: &[&str], problems: &mut Vec<String>) -> Vec<(usize, Vec<String>)> {
+    let mut reader = match csv::ReaderBuilder::new().flexible(true).from_path(path) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(format!("cannot read {}: {e}", path.display()));
+            return Vec::new();
+        }
+    };
+    match reader.headers() {
+        Ok(h) => {
+            let got: Vec<String> = h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect();
+            if got != columns {
+                problems.push(format!(
+                    "{}: the header must be \"{}\" (found \"{}\")",
+                    path.display(),
+                    columns.join(","),
+                    got.join(",")
+                ));
+                return Vec::new();
+            }
+        }
+        Err(e) => {
+            problems.push(format!("{}: {e}", path.display()));
+            return Vec::new();
+        }
+    }
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        match rec {
+            Ok(r) if r.iter().all(|f| f.trim().is_empty()) => {}
+            Ok(r) if r.len() != columns.len() => problems.push(format!(
+                "{}, line {line}: {} fields where {} are expected",
+                path.display(),
+                r.len(),
+                columns.len()
+            )),
+            Ok(r) => out.push((line, r.iter().map(str::to_string).collect())),
+            Err(e) => problems.push(format!("{}, line {line}: {e}", path.display())),
+        }
+    }
+    out
+}
+
+/// Whether `s` is a French département code.
+pub fn is_departement(s: &str) -> bool {
+    match s {
+        "2A" | "2B" => true,
+        _ if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            matches!(s.parse::<u8>(), Ok(1..=95)) && s != "20"
+        }
+        _ if s.len() == 3 && s.starts_with("97") => matches!(&s[2..], "1" | "2" | "3" | "4" | "6"),
+        _ => false,
+    }
+}
+
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(' '),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departement_codes() {
+        for ok in ["01", "33", "95", "2A", "2B", "971", "976"] {
+            assert!(is_departement(ok), "{ok}");
+        }
+        for bad in ["00", "20", "96", "975", "1", "ABC", ""] {
+            assert!(!is_departement(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Workbooks through calamine. Only the sheets validation asks for are
+//! loaded; xlsx sheets are read cell by cell from calamine's streaming
+//! reader, the other formats through a `Range`.
+
+use std::io::Cursor;
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
+
+use super::{Cell, Format, ReadError, Row, Sheet, SheetFilter, Workbook};
+use crate::config::Limits;
+
+type Rs = Cursor<Vec<u8>>;
+
+pub(super) fn read(
+    format: Format,
+    bytes: Vec<u8>,
+    limits: &Limits,
+    wanted: SheetFilter,
+) -> Result<Workbook, ReadError> {
+    let rs = Cursor::new(bytes);
+    match format {
+        Format::Xlsx => {
+            let mut wb = Xlsx::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsxError::Password)))?;
+            read_xlsx(&mut wb, limits, wanted)
+        }
+        Format::Xlsb => {
+            let wb: Xlsb<Rs> = Xlsb::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsbError::Password)))?;
+            read_ranges(wb, format, false, limits, wanted)
+        }
+        Format::Xls => {
+            let wb: Xls<Rs> = Xls::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsError::Password)))?;
+            let is_1904 = wb.has_1904_epoch();
+            read_ranges(wb, format, is_1904, limits, wanted)
+        }
+        Format::Ods => {
+            let wb: Ods<Rs> = Ods::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::OdsError::Password)))?;
+            read_ranges(wb, format, false, limits, wanted)
+        }
+        Format::Csv => Err(ReadError::Corrupt("format inattendu".into())),
+    }
+}
+
+fn map_err(message: &str, password: bool) -> ReadError {
+    if password || message.to_ascii_lowercase().contains("password") {
+        ReadError::Password
+    } else {
+        ReadError::Corrupt(message.to_string())
+    }
+}
+
+fn read_xlsx(wb: &mut Xlsx<Rs>, limits: &Limits, wanted: SheetFilter) -> Result<Workbook, ReadError> {
+    let is_1904 = wb.has_1904_epoch();
+    let sheet_names = wb.sheet_names();
+    let mut sheets = Vec::new();
+    let mut notices = Vec::new();
+    for name in sheet_names.iter().filter(|n| wanted(n)) {
+        let mut reader = wb
+            .worksheet_cells_reader(name)
+            .map_err(|e| map_err(&e.to_string(), false))?;
+        let mut builder = SheetBuilder::new(name, limits);
+        while let Some(cell) = reader.next_cell().map_err(|e| map_err(&e.to_string(), false))? {
+            let (row, col) = cell.get_position();
+            builder.push(row, col, from_data_ref(cell.get_value().clone()))?;
+        }
+        let (sheet, notice) = builder.finish();
+        notices.extend(notice);
+        sheets.push(sheet);
+    }
+    Ok(Workbook {
+        format: Format::Xlsx,
+        date_1904: is_1904,
+        sheet_names,
+        sheets,
+        notices,
+    })
+}
+
+fn read_ranges<R: Reader<Rs>>(
+    mut wb: R,
+    format: Format,
+    is_1904: bool,
+    limits: &Limits,
+    wanted: SheetFilter,
+) -> Result<Workbook, ReadError>
+where
+    R::Error: std::fmt::Display,
+{
+    let sheet_names = wb.sheet_names();
+    let mut sheets = Vec::new();
+    let mut notices = Vec::new();
+    for name in sheet_names.iter().filter(|n| wanted(n)) {
+        let range = wb
+            .worksheet_range(name)
+            .map_err(|e| map_err(&e.to_string(), false))?;
+        let mut builder = SheetBuilder::new(name, limits);
+        for (row, col, value) in range.used_cells() {
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            builder.push(r0 + row as u32, c0 + col as u32, from_data(value))?;
+        }
+        let (sheet, notice) = builder.finish();
+        notices.extend(notice);
+        sheets.push(sheet);
+    }
+    Ok(Workbook {
+        format,
+        date_1904: is_1904,
+        sheet_names,
+        sheets,
+        notices,
+    })
+}
+
+/// Collects cells (in row order) into rows, enforcing the row and column
+/// limits as it goes so a huge sheet is refused early.
+struct SheetBuilder<'a> {
+    name: String,
+    limits: &'a Limits,
+    rows: Vec<Row>,
+    dropped_columns: bool,
+}
+
+impl<'a> SheetBuilder<'a> {
+    fn new(name: &str, limits: &'a Limits) -> Self {
+        SheetBuilder {
+            name: name.to_string(),
+            limits,
+            rows: Vec::new(),
+            dropped_columns: false,
+        }
+    }
+
+    fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), ReadError> {
+        if cell == Cell::Empty {
+            return Ok(());
+        }
+        let col = col as usize;
+        if col >= self.limits.max_columns {
+            self.dropped_columns = true;
+            return Ok(());
+        }
+        let number = row + 1;
+        let needs_new = self.rows.last().is_none_or(|r| r.number != number);
+        if needs_new {
+            if self.rows.len() >= self.limits.max_rows {
+                return Err(ReadError::TooManyRows {
+                    sheet: self.name.clone(),
+                    max: self.limits.max_rows,
+                });
+            }
+            self.rows.push(Row {
+                number,
+                cells: Vec::new(),
+            });
+        }
+        if let Some(last) = self.rows.last_mut() {
+            if last.cells.len() <= col {
+                last.cells.resize(col + 1, Cell::Empty);
+            }
+            last.cells[col] = cell;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> (Sheet, Option<String>) {
+        // Streaming readers yield rows in order; keep that true for all.
+        self.rows.sort_by_key(|r| r.number);
+        let notice = self.dropped_columns.then(|| {
+            format!(
+                "Feuille « {} » : les colonnes au-delà de la {}e ont été ignorées.",
+                self.name, self.limits.max_columns
+            )
+        });
+        (
+            Sheet {
+                name: self.name,
+                rows: self.rows,
+            },
+            notice,
+        )
+    }
+}
+
+fn from_data(d: &Data) -> Cell {
+    match d {
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map(Cell::Date)
+            .unwrap_or(Cell::Number(dt.as_f64())),
+        Data::DateTimeIso(s) => iso(s),
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(e.to_string()),
+        Data::Empty => Cell::Empty,
+    }
+}
+
+fn from_data_ref(d: DataRef<'_>) -> Cell {
+    match d {
+        DataRef::SharedString(s) => Cell::Text(s.to_string()),
+        DataRef::Int(i) => Cell::Number(i as f64),
+        DataRef::Float(f) => Cell::Number(f),
+        DataRef::String(s) => Cell::Text(s),
+        DataRef::Bool(b) => Cell::Bool(b),
+        DataRef::DateTime(dt) => dt
+            .as_datetime()
+            .map(Cell::Date)
+            .unwrap_or(Cell::Number(dt.as_f64())),
+        DataRef::DateTimeIso(s) => iso(&s),
+        DataRef::DurationIso(s) => Cell::Text(s),
+        DataRef::Error(e) => Cell::Error(e.to_string()),
+        DataRef::Empty => Cell::Empty,
+    }
+}
+
+fn iso(s: &str) -> Cell {
+    use chrono::{NaiveDate, NaiveDateTime};
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Cell::Date(dt);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Cell::Date(d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    }
+    Cell::Text(s.to_string())
+}

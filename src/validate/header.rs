@@ -1,0 +1,350 @@
+//! The template's tables and columns, and finding them in what people
+//! wrote: the header row below title rows, headers in any case, accents,
+//! spacing or order, operator aliases, extra columns.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ingest::{Row, Sheet};
+use crate::text::{column_letter, fold};
+
+/// A table of the template: one sheet of the workbook, or one CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Table {
+    Demandeurs,
+    Entreprises,
+    Professionnels,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Demandeurs, Table::Entreprises, Table::Professionnels];
+
+    /// The sheet name in the workbook template.
+    pub fn sheet_name(self) -> &'static str {
+        match self {
+            Table::Demandeurs => "Demandeurs d'emploi",
+            Table::Entreprises => "Entreprises et partenaires",
+            Table::Professionnels => "Professionnels",
+        }
+    }
+
+    /// The table name in CSV file names.
+    pub fn csv_name(self) -> &'static str {
+        match self {
+            Table::Demandeurs => "demandeurs",
+            Table::Entreprises => "entreprises",
+            Table::Professionnels => "professionnels",
+        }
+    }
+
+    /// Parses a CSV file name's table part.
+    pub fn from_csv_name(s: &str) -> Option<Table> {
+        let f = fold(s);
+        Table::ALL.into_iter().find(|t| t.csv_name() == f)
+    }
+
+    /// The columns of this table.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Table::Demandeurs => DEMANDEURS,
+            Table::Entreprises => ENTREPRISES,
+            Table::Professionnels => PROFESSIONNELS,
+        }
+    }
+}
+
+/// Every column of every table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Field {
+    Identifiant,
+    Nom,
+    Prenom,
+    DateNaissance,
+    Sexe,
+    CodePostal,
+    DateEntree,
+    DureeChomage,
+    NiveauFormation,
+    Situation,
+    DateSortie,
+    Siret,
+    RaisonSociale,
+    Type,
+    Nature,
+    Recrutements,
+    Fonction,
+    Organisme,
+}
+
+impl Field {
+    /// Whether the value identifies a person: never echoed in reports.
+    pub fn is_identity(self) -> bool {
+        matches!(self, Field::Identifiant | Field::Nom | Field::Prenom | Field::DateNaissance)
+    }
+}
+
+/// How much a column is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+    /// Part of the job seeker's identity: the identifier, or all three of
+    /// surname, first name and birth date.
+    Identity,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub field: Field,
+    pub header: &'static str,
+    pub need: Need,
+}
+
+const fn col(field: Field, header: &'static str, need: Need) -> Column {
+    Column { field, header, need }
+}
+
+const DEMANDEURS: &[Column] = &[
+    col(Field::Identifiant, "Identifiant France Travail", Need::Identity),
+    col(Field::Nom, "Nom", Need::Identity),
+    col(Field::Prenom, "Prénom", Need::Identity),
+    col(Field::DateNaissance, "Date de naissance", Need::Identity),
+    col(Field::Sexe, "Sexe", Need::Optional),
+    col(Field::CodePostal, "Code postal", Need::Required),
+    col(Field::DateEntree, "Date d'entrée", Need::Required),
+    col(Field::DureeChomage, "Durée de chômage (mois)", Need::Required),
+    col(Field::NiveauFormation, "Niveau de formation", Need::Optional),
+    col(Field::Situation, "Situation à la sortie", Need::Optional),
+    col(Field::DateSortie, "Date de sortie", Need::Optional),
+];
+
+const ENTREPRISES: &[Column] = &[
+    col(Field::Siret, "SIRET", Need::Required),
+    col(Field::RaisonSociale, "Raison sociale", Need::Required),
+    col(Field::Type, "Type", Need::Required),
+    col(Field::Nature, "Nature de l'engagement", Need::Required),
+    col(Field::CodePostal, "Code postal", Need::Optional),
+    col(Field::Recrutements, "Recrutements", Need::Optional),
+];
+
+const PROFESSIONNELS: &[Column] = &[
+    col(Field::Nom, "Nom", Need::Required),
+    col(Field::Prenom, "Prénom", Need::Required),
+    col(Field::Fonction, "Fonction", Need::Optional),
+    col(Field::Organisme, "Organisme", Need::Optional),
+];
+
+/// The key headers are compared on: folded, letters and digits only.
+pub fn header_key(s: &str) -> String {
+    fold(s).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Whether `header` is a column of some table (for checking aliases).
+pub fn is_known_header(header: &str) -> bool {
+    let k = header_key(header);
+    Table::ALL
+        .iter()
+        .flat_map(|t| t.columns())
+        .any(|c| header_key(c.header) == k)
+}
+
+/// Every template header, for messages.
+pub fn known_headers() -> Vec<&'static str> {
+    let mut v: Vec<&str> = Table::ALL.iter().flat_map(|t| t.columns()).map(|c| c.header).collect();
+    v.dedup();
+    v
+}
+
+/// Where each field sits in a sheet, and what was found beside them.
+#[derive(Debug, Clone)]
+pub struct HeaderMap {
+    /// Index into the sheet's rows of the header row.
+    pub row_index: usize,
+    /// Field -> (zero-based column, header as written).
+    pub columns: BTreeMap<Field, (usize, String)>,
+    /// Notices: ignored columns, aliases used.
+    pub notices: Vec<String>,
+}
+
+impl HeaderMap {
+    /// The column letter and written header of a field, for rejections.
+    pub fn locate(&self, field: Field) -> (String, String) {
+        self.columns
+            .get(&field)
+            .map(|(c, h)| (column_letter(*c), h.clone()))
+            .unwrap_or_default()
+    }
+}
+
+/// How many header rows to look through before giving up.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// Finds the header row of `sheet` for `table` and maps its columns.
+///
+/// # Errors
+/// A French reason, rejecting the file, when no header row is found or a
+/// required column is missing.
+pub fn locate(
+    sheet: &Sheet,
+    table: Table,
+    aliases: &BTreeMap<String, String>,
+) -> Result<HeaderMap, String> {
+    let columns = table.columns();
+    let resolve = |text: &str| -> Option<(Field, bool)> {
+        let key = header_key(text);
+        if key.is_empty() {
+            return None;
+        }
+        if let Some(c) = columns.iter().find(|c| header_key(c.header) == key) {
+            return Some((c.field, false));
+        }
+        let canonical = aliases.get(&fold(text))?;
+        let ck = header_key(canonical);
+        columns.iter().find(|c| header_key(c.header) == ck).map(|c| (c.field, true))
+    };
+    let score = |row: &Row| row.cells.iter().filter(|c| resolve(&c.display()).is_some()).count();
+    let best = sheet
+        .rows
+        .iter()
+        .take(HEADER_SEARCH_ROWS)
+        .enumerate()
+        .map(|(i, r)| (i, score(r)))
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    let expected: Vec<&str> = columns.iter().map(|c| c.header).collect();
+    let Some((row_index, hits)) = best.filter(|(_, n)| *n >= 2.min(columns.len())) else {
+        return Err(format!(
+            "Ligne d'en-tête introuvable dans « {} » : colonnes attendues : {}.",
+            sheet_label(sheet, table),
+            quote_list(&expected)
+        ));
+    };
+    let _ = hits;
+    let header_row = &sheet.rows[row_index];
+    let mut map = BTreeMap::new();
+    let mut notices = Vec::new();
+    let mut found = Vec::new();
+    for (i, cell) in header_row.cells.iter().enumerate() {
+        let written = cell.display().trim().to_string();
+        if written.is_empty() {
+            continue;
+        }
+        found.push(written.replace('\n', " "));
+        match resolve(&written) {
+            Some((field, via_alias)) => {
+                if map.contains_key(&field) {
+                    notices.push(format!(
+                        "Colonne {} « {} » en double : seule la première est lue.",
+                        column_letter(i),
+                        written
+                    ));
+                    continue;
+                }
+                if via_alias {
+                    let canonical = columns.iter().find(|c| c.field == field).map(|c| c.header).unwrap_or("");
+                    notices.push(format!("Colonne « {written} » lue comme « {canonical} »."));
+                }
+                map.insert(field, (i, written));
+            }
+            None => notices.push(format!(
+                "Colonne {} « {} » ignorée (elle ne fait pas partie du modèle).",
+                column_letter(i),
+                written
+            )),
+        }
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.need == Need::Required && !map.contains_key(&c.field))
+        .map(|c| c.header)
+        .collect();
+    if let Some(first) = missing.first() {
+        let what = if missing.len() == 1 {
+            format!("Colonne obligatoire absente : « {first} ».")
+        } else {
+            format!("Colonnes obligatoires absentes : {}.", quote_list(&missing))
+        };
+        return Err(format!(
+            "{what} Colonnes trouvées dans « {} » : {}.",
+            sheet_label(sheet, table),
+            quote_list(&found.iter().map(String::as_str).collect::<Vec<_>>())
+        ));
+    }
+    let has = |f: Field| map.contains_key(&f);
+    if table == Table::Demandeurs
+        && !has(Field::Identifiant)
+        && !(has(Field::Nom) && has(Field::Prenom) && has(Field::DateNaissance))
+    {
+        return Err(format!(
+            "Colonne obligatoire absente : « Identifiant France Travail » (ou, à défaut, les trois colonnes « Nom », « Prénom » et « Date de naissance »). Colonnes trouvées dans « {} » : {}.",
+            sheet_label(sheet, table),
+            quote_list(&found.iter().map(String::as_str).collect::<Vec<_>>())
+        ));
+    }
+    Ok(HeaderMap {
+        row_index,
+        columns: map,
+        notices,
+    })
+}
+
+fn sheet_label(sheet: &Sheet, table: Table) -> String {
+    if sheet.name == "CSV" {
+        table.csv_name().to_string()
+    } else {
+        sheet.name.clone()
+    }
+}
+
+/// `« a », « b »`.
+pub fn quote_list(items: &[&str]) -> String {
+    if items.is_empty() {
+        return "aucune".to_string();
+    }
+    items.iter().map(|s| format!("« {s} »")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Cell;
+
+    fn row(n: u32, cells: &[&str]) -> Row {
+        Row {
+            number: n,
+            cells: cells.iter().map(|s| if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect(),
+        }
+    }
+
+    #[test]
+    fn header_below_title_rows_with_drift() {
+        let sheet = Sheet {
+            name: "Demandeurs d'emploi".into(),
+            rows: vec![
+                row(1, &["Suivi des demandeurs — 2019"]),
+                row(3, &["  IDENTIFIANT france travail ", "code POSTAL", "Date d’entrée", "Nb mois chômage", "Commentaire"]),
+                row(4, &["X1", "75001", "01/01/2019", "13", ""]),
+            ],
+        };
+        let mut aliases = BTreeMap::new();
+        aliases.insert(fold("Nb mois chômage"), "Durée de chômage (mois)".to_string());
+        let map = locate(&sheet, Table::Demandeurs, &aliases).unwrap();
+        assert_eq!(map.row_index, 1);
+        assert_eq!(map.columns[&Field::DureeChomage].0, 3);
+        assert!(map.notices.iter().any(|n| n.contains("Commentaire") && n.contains("ignorée")));
+        assert!(map.notices.iter().any(|n| n.contains("lue comme « Durée de chômage (mois) »")));
+    }
+
+    #[test]
+    fn missing_required_column_names_what_was_found() {
+        let sheet = Sheet {
+            name: "Demandeurs d'emploi".into(),
+            rows: vec![row(1, &["Identifiant France Travail", "Code postal", "Durée de chômage (mois)"])],
+        };
+        let err = locate(&sheet, Table::Demandeurs, &BTreeMap::new()).unwrap_err();
+        assert!(err.starts_with("Colonne obligatoire absente : « Date d'entrée ». Colonnes trouvées"), "{err}");
+        assert!(err.contains("« Code postal »"));
+    }
+}

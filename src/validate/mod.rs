@@ -1,0 +1,645 @@
+//! Validation: a raw [`Workbook`] judged against the data contract
+//! (`shared/spec/reporting-template.md`). Every row becomes a typed record
+//! or a [`Rejection`] with its provenance and a French reason; a file-level
+//! problem rejects the whole file with one reason that says what to fix.
+//! Pure: no I/O, the day of the run is an argument.
+
+pub mod coerce;
+pub mod header;
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::{Config, Registry};
+use crate::ingest::{self, Cell, Format, Row, Sheet, SourceFile, Workbook};
+use crate::text::column_letter;
+use header::{header_key, quote_list, Field, HeaderMap, Table};
+use types::{
+    Company, CompanyKind, Education, Engagement, Identity, JobSeeker, Listed, Period, PostalCode,
+    Professional, Sensitive, Sex, Situation,
+};
+
+/// What validation needs besides the file.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub registry: &'a Registry,
+    pub header_aliases: &'a BTreeMap<String, String>,
+    pub limits: &'a crate::config::Limits,
+    /// "In the future" means after this day.
+    pub today: NaiveDate,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(config: &'a Config, today: NaiveDate) -> Self {
+        Context {
+            registry: &config.registry,
+            header_aliases: &config.header_aliases,
+            limits: &config.limits,
+            today,
+        }
+    }
+}
+
+/// The outcome of a file, worst first when ordered descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accepted,
+    RowsRejected,
+    FileRejected,
+}
+
+impl Verdict {
+    /// French label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepté",
+            Verdict::RowsRejected => "accepté avec des lignes rejetées",
+            Verdict::FileRejected => "refusé",
+        }
+    }
+}
+
+/// One refused cell: where it is, what it held, and why (French).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejection {
+    pub sheet: String,
+    /// Row number as the person sees it.
+    pub row: u32,
+    /// Column letter (empty for a whole-row problem).
+    pub column: String,
+    /// Header as written in the file.
+    pub header: String,
+    /// The raw value, or `***` for a value identifying a person.
+    pub value: String,
+    pub reason: String,
+    #[serde(skip)]
+    pub column_index: Option<usize>,
+}
+
+/// Rows of one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableCount {
+    pub table: Table,
+    pub rows: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+}
+
+/// The typed content of an accepted file.
+#[derive(Debug, Clone, Default)]
+pub struct FileData {
+    /// Tables the file carries (a workbook all its sheets, a CSV its one).
+    pub carried: Vec<Table>,
+    pub job_seekers: Vec<JobSeeker>,
+    pub companies: Vec<Company>,
+    pub professionals: Vec<Professional>,
+    pub declared_professionals: Option<u32>,
+}
+
+/// Everything known about one file after validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub name: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    pub format: Option<Format>,
+    pub structure: Option<String>,
+    pub innovation: Option<String>,
+    pub period: Option<Period>,
+    pub verdict: Verdict,
+    /// Why the whole file was refused.
+    pub reason: Option<String>,
+    pub tables: Vec<TableCount>,
+    pub rejections: Vec<Rejection>,
+    pub notices: Vec<String>,
+    #[serde(skip)]
+    pub data: FileData,
+}
+
+impl FileReport {
+    fn new(file: &SourceFile) -> Self {
+        FileReport {
+            name: file.name.clone(),
+            path: file.path.clone(),
+            sha256: file.sha256.clone(),
+            size: file.size,
+            format: None,
+            structure: None,
+            innovation: None,
+            period: None,
+            verdict: Verdict::Accepted,
+            reason: None,
+            tables: Vec::new(),
+            rejections: Vec::new(),
+            notices: Vec::new(),
+            data: FileData::default(),
+        }
+    }
+
+    /// A report for a file that could not even be opened.
+    pub fn unreadable(path: &std::path::Path, reason: String) -> Self {
+        let file = SourceFile::from_bytes(path, Vec::new(), chrono::Utc::now());
+        let mut r = FileReport::new(&file);
+        r.sha256 = String::new();
+        r.reject(reason);
+        r
+    }
+
+    fn reject(&mut self, reason: String) {
+        self.verdict = Verdict::FileRejected;
+        self.reason = Some(reason);
+        self.data = FileData::default();
+    }
+
+    /// Rows read, accepted and rejected over every table.
+    pub fn totals(&self) -> (usize, usize, usize) {
+        self.tables.iter().fold((0, 0, 0), |(r, a, j), t| (r + t.rows, a + t.accepted, j + t.rejected))
+    }
+}
+
+/// Sheets a workbook must or may hold, by the key their names fold to.
+fn wanted_sheet(name: &str) -> bool {
+    let k = header_key(name);
+    k == header_key("Structure") || Table::ALL.iter().any(|t| header_key(t.sheet_name()) == k)
+}
+
+/// Reads and judges one file. Never fails: every problem is in the report.
+pub fn judge(file: &SourceFile, ctx: &Context<'_>) -> FileReport {
+    let mut report = FileReport::new(file);
+    let workbook = match ingest::read(file, ctx.limits, wanted_sheet) {
+        Ok(wb) => wb,
+        Err(e) => {
+            report.reject(e.to_string());
+            return report;
+        }
+    };
+    report.format = Some(workbook.format);
+    report.notices.extend(workbook.notices.iter().cloned());
+    let outcome = if workbook.format == Format::Csv {
+        judge_csv(file, &workbook, ctx, &mut report)
+    } else {
+        judge_workbook(&workbook, ctx, &mut report)
+    };
+    if let Err(reason) = outcome {
+        report.reject(reason);
+    } else if report.rejections.is_empty() {
+        report.verdict = Verdict::Accepted;
+    } else {
+        report.verdict = Verdict::RowsRejected;
+    }
+    report
+}
+
+fn judge_csv(file: &SourceFile, wb: &Workbook, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+    let (code, period, table) = parse_csv_name(&file.name).ok_or_else(|| {
+        format!(
+            "Nom de fichier non conforme : « {} ». Un fichier CSV doit s'appeler <code structure>_<période>_<table>.csv, par exemple TAPAJ-BDX-01_2019-T1_demandeurs.csv (table : demandeurs, entreprises ou professionnels).",
+            file.name
+        )
+    })?;
+    let structure = ctx.registry.structure(&code).ok_or_else(|| unknown_structure(&code))?;
+    report.structure = Some(structure.code.clone());
+    report.innovation = Some(structure.innovation.clone());
+    let period = Period::parse(&period).ok_or_else(|| invalid_period(&period))?;
+    check_period(period, ctx.today)?;
+    report.period = Some(period);
+    let sheet = wb.sheets.first().ok_or_else(|| "Fichier vide.".to_string())?;
+    if sheet.rows.iter().all(Row::is_blank) {
+        return Err("Fichier vide.".into());
+    }
+    let mut sheet = sheet.clone();
+    sheet.name = table.csv_name().to_string();
+    judge_table(&sheet, table, false, period, ctx, report)?;
+    report.data.carried = vec![table];
+    Ok(())
+}
+
+/// Splits `<code>_<période>_<table>.csv` from the right (codes may hold `-`).
+pub fn parse_csv_name(name: &str) -> Option<(String, String, Table)> {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let (rest, table) = stem.rsplit_once('_')?;
+    let (code, period) = rest.rsplit_once('_')?;
+    let table = Table::from_csv_name(table)?;
+    (!code.is_empty()).then(|| (code.to_string(), period.to_string(), table))
+}
+
+fn unknown_structure(code: &str) -> String {
+    format!("Code structure « {code} » inconnu : il n'est pas inscrit au registre des structures. Vérifiez le code communiqué par l'accélérateur.")
+}
+
+fn invalid_period(p: &str) -> String {
+    format!("Période « {p} » invalide : attendu un trimestre (2019-T1) ou un mois (2019-03).")
+}
+
+fn check_period(p: Period, today: NaiveDate) -> Result<(), String> {
+    if p.start() > today {
+        return Err(format!("Période {p} dans le futur : elle n'a pas encore commencé."));
+    }
+    Ok(())
+}
+
+fn find_sheet<'w>(wb: &'w Workbook, name: &str) -> Option<&'w Sheet> {
+    let k = header_key(name);
+    wb.sheets.iter().find(|s| header_key(&s.name) == k)
+}
+
+fn judge_workbook(wb: &Workbook, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+    let missing: Vec<&str> = ["Structure", Table::Demandeurs.sheet_name(), Table::Entreprises.sheet_name()]
+        .into_iter()
+        .filter(|n| find_sheet(wb, n).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let found: Vec<&str> = wb.sheet_names.iter().map(String::as_str).collect();
+        let what = if missing.len() == 1 {
+            format!("Feuille obligatoire absente : « {} ».", missing[0])
+        } else {
+            format!("Feuilles obligatoires absentes : {}.", quote_list(&missing))
+        };
+        return Err(format!("{what} Feuilles trouvées : {}.", quote_list(&found)));
+    }
+    let structure_sheet = find_sheet(wb, "Structure").ok_or_else(|| "Feuille « Structure » absente.".to_string())?;
+    let period = judge_structure_sheet(structure_sheet, ctx, report)?;
+    let mut carried = Vec::new();
+    for table in Table::ALL {
+        match find_sheet(wb, table.sheet_name()) {
+            Some(sheet) => {
+                // The two mandatory data sheets may have no rows at all.
+                if sheet.rows.iter().all(Row::is_blank) {
+                    report.tables.push(TableCount { table, rows: 0, accepted: 0, rejected: 0 });
+                } else {
+                    judge_table(sheet, table, wb.date_1904, period, ctx, report)?;
+                }
+                carried.push(table);
+            }
+            None => {}
+        }
+    }
+    report.data.carried = carried;
+    Ok(())
+}
+
+/// The `Structure` sheet: field names in one column, values in the next.
+fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileReport) -> Result<Period, String> {
+    let mut fields: BTreeMap<&str, (u32, usize, Cell)> = BTreeMap::new();
+    let names = ["Code structure", "Innovation", "Période", "Professionnels mobilisés", "Contact"];
+    for row in &sheet.rows {
+        let Some(key_col) = row.cells.iter().position(|c| !c.is_blank()) else { continue };
+        let key = header_key(&row.cells[key_col].display());
+        if let Some(name) = names.iter().find(|n| header_key(n) == key) {
+            let value = row.cells[key_col + 1..]
+                .iter()
+                .enumerate()
+                .find(|(_, c)| !c.is_blank())
+                .map(|(i, c)| (key_col + 1 + i, c.clone()));
+            let (col, cell) = value.unwrap_or((key_col + 1, Cell::Empty));
+            fields.entry(name).or_insert((row.number, col, cell));
+        }
+    }
+    let text = |name: &str| -> Option<String> {
+        fields.get(name).map(|(_, _, c)| c.display().trim().to_string()).filter(|s| !s.is_empty())
+    };
+    let code = text("Code structure")
+        .ok_or_else(|| "Feuille « Structure » : le champ obligatoire « Code structure » est absent ou vide.".to_string())?;
+    let structure = ctx.registry.structure(&code).ok_or_else(|| unknown_structure(&code))?;
+    report.structure = Some(structure.code.clone());
+    let written = text("Innovation")
+        .ok_or_else(|| "Feuille « Structure » : le champ obligatoire « Innovation » est absent ou vide.".to_string())?;
+    let registered = ctx.registry.innovation(&structure.innovation);
+    let matches = ctx
+        .registry
+        .match_innovation(&written)
+        .is_some_and(|i| i.code == structure.innovation);
+    if !matches {
+        return Err(format!(
+            "Innovation « {written} » différente de celle de la structure {} (« {} ») : corrigez la feuille « Structure ».",
+            structure.code,
+            registered.map_or(structure.innovation.as_str(), |i| i.name.as_str())
+        ));
+    }
+    report.innovation = Some(structure.innovation.clone());
+    let period = match fields.get("Période") {
+        // Excel turns a typed "2019-03" into a date: read it as that month.
+        Some((_, _, Cell::Date(d))) => Period::month_of(d.date()),
+        Some((_, _, c)) if !c.is_blank() => {
+            let written = c.display();
+            Period::parse(&written).ok_or_else(|| invalid_period(written.trim()))?
+        }
+        _ => return Err("Feuille « Structure » : le champ obligatoire « Période » est absent ou vide.".into()),
+    };
+    check_period(period, ctx.today)?;
+    report.period = Some(period);
+    if let Some((row, col, cell)) = fields.get("Professionnels mobilisés") {
+        if !cell.is_blank() {
+            match coerce::count(cell) {
+                Ok(n) => report.data.declared_professionals = Some(n),
+                Err(reason) => report.rejections.push(Rejection {
+                    sheet: sheet.name.clone(),
+                    row: *row,
+                    column: column_letter(*col),
+                    header: "Professionnels mobilisés".into(),
+                    value: cell.display(),
+                    reason: format!("Professionnels mobilisés : {reason}"),
+                    column_index: Some(*col),
+                }),
+            }
+        }
+    }
+    Ok(period)
+}
+
+/// Collects the problems of one row, then turns them into rejections.
+struct RowCheck<'a> {
+    sheet: &'a Sheet,
+    map: &'a HeaderMap,
+    row: &'a Row,
+    problems: Vec<(Field, String)>,
+}
+
+impl<'a> RowCheck<'a> {
+    fn cell(&self, f: Field) -> &'a Cell {
+        self.map.columns.get(&f).map_or(&Cell::Empty, |(c, _)| self.row.cell(*c))
+    }
+
+    /// The cell when it holds something usable; an error cell or a blank in
+    /// a required column is recorded as a problem.
+    fn get(&mut self, f: Field, required: bool) -> Option<&'a Cell> {
+        let cell = self.cell(f);
+        if let Some(err) = coerce::error_text(cell) {
+            if required {
+                self.problems.push((f, format!("cellule en erreur ({err}) dans une colonne obligatoire")));
+            }
+            return None;
+        }
+        if cell.is_blank() {
+            if required {
+                self.problems.push((f, "valeur obligatoire manquante".into()));
+            }
+            return None;
+        }
+        Some(cell)
+    }
+
+    fn fail(&mut self, f: Field, reason: impl Into<String>) {
+        self.problems.push((f, reason.into()));
+    }
+
+    fn listed<T: Listed + PartialEq>(&mut self, f: Field, required: bool) -> Option<T> {
+        let cell = self.get(f, required)?;
+        let v = T::parse(&cell.display());
+        if v.is_none() {
+            self.fail(f, format!("valeur non reconnue ; valeurs possibles : {}", quote_list(&T::labels())));
+        }
+        v
+    }
+
+    fn date(&mut self, f: Field, required: bool, date_1904: bool) -> Option<NaiveDate> {
+        let cell = self.get(f, required)?;
+        match coerce::date(cell, date_1904) {
+            Ok(d) => Some(d),
+            Err(reason) => {
+                self.fail(f, reason);
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, f: Field, required: bool) -> Option<u32> {
+        let cell = self.get(f, required)?;
+        match coerce::count(cell) {
+            Ok(n) => Some(n),
+            Err(reason) => {
+                self.fail(f, reason);
+                None
+            }
+        }
+    }
+
+    fn postal(&mut self, f: Field, required: bool) -> Option<PostalCode> {
+        let cell = self.get(f, required)?;
+        let v = PostalCode::parse(&coerce::code_text(cell));
+        if v.is_none() {
+            self.fail(f, "code postal invalide : 5 chiffres attendus");
+        }
+        v
+    }
+
+    fn text(&mut self, f: Field, required: bool) -> Option<String> {
+        self.get(f, required).map(|c| c.display().trim().to_string())
+    }
+
+    fn into_rejections(self) -> Vec<Rejection> {
+        self.problems
+            .into_iter()
+            .map(|(field, reason)| {
+                let col = self.map.columns.get(&field).map(|(c, _)| *c);
+                let (column, header) = self.map.locate(field);
+                let raw = col.map_or(String::new(), |c| self.row.cell(c).display());
+                Rejection {
+                    sheet: self.sheet.name.clone(),
+                    row: self.row.number,
+                    column,
+                    header,
+                    value: if field.is_identity() && !raw.is_empty() { "***".into() } else { raw },
+                    reason,
+                    column_index: col,
+                }
+            })
+            .collect()
+    }
+}
+
+fn is_total_row(row: &Row) -> bool {
+    row.cells
+        .iter()
+        .find(|c| !c.is_blank())
+        .is_some_and(|c| crate::text::fold(&c.display()).starts_with("total"))
+}
+
+fn judge_table(
+    sheet: &Sheet,
+    table: Table,
+    date_1904: bool,
+    period: Period,
+    ctx: &Context<'_>,
+    report: &mut FileReport,
+) -> Result<(), String> {
+    let map = header::locate(sheet, table, ctx.header_aliases)?;
+    let label = if sheet.name == table.csv_name() { "" } else { sheet.name.as_str() };
+    for n in &map.notices {
+        report.notices.push(if label.is_empty() { n.clone() } else { format!("Feuille « {label} » : {n}") });
+    }
+    let mut count = TableCount { table, rows: 0, accepted: 0, rejected: 0 };
+    for row in &sheet.rows[map.row_index + 1..] {
+        if row.is_blank() {
+            continue;
+        }
+        if is_total_row(row) {
+            report.notices.push(format!("{}Ligne {} « Total » ignorée.", if label.is_empty() { String::new() } else { format!("Feuille « {label} » : ") }, row.number));
+            continue;
+        }
+        count.rows += 1;
+        let mut check = RowCheck { sheet, map: &map, row, problems: Vec::new() };
+        match table {
+            Table::Demandeurs => {
+                if let Some(r) = job_seeker(&mut check, date_1904, period, ctx.today) {
+                    if check.problems.is_empty() {
+                        report.data.job_seekers.push(r);
+                    }
+                }
+            }
+            Table::Entreprises => {
+                if let Some(r) = company(&mut check) {
+                    if check.problems.is_empty() {
+                        report.data.companies.push(r);
+                    }
+                }
+            }
+            Table::Professionnels => {
+                if let Some(r) = professional(&mut check) {
+                    if check.problems.is_empty() {
+                        report.data.professionals.push(r);
+                    }
+                }
+            }
+        }
+        if check.problems.is_empty() {
+            count.accepted += 1;
+        } else {
+            count.rejected += 1;
+            report.rejections.extend(check.into_rejections());
+        }
+    }
+    report.tables.push(count);
+    Ok(())
+}
+
+fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: NaiveDate) -> Option<JobSeeker> {
+    let identifier = c.text(Field::Identifiant, false).map(|s| s.replace(' ', ""));
+    if let Some(id) = &identifier {
+        if !id.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+            c.fail(Field::Identifiant, "l'identifiant France Travail ne doit contenir que des lettres et des chiffres");
+        }
+    }
+    let surname = c.text(Field::Nom, false);
+    let first = c.text(Field::Prenom, false);
+    let birth = c.date(Field::DateNaissance, false, date_1904);
+    let has_birth_cell = !c.cell(Field::DateNaissance).is_blank();
+    if identifier.is_none() && (surname.is_none() || first.is_none() || !has_birth_cell) {
+        let f = if c.map.columns.contains_key(&Field::Identifiant) { Field::Identifiant } else { Field::Nom };
+        c.fail(f, "identité manquante : renseignez l'identifiant France Travail, ou bien le nom, le prénom et la date de naissance");
+    }
+    let sex = c.listed::<Sex>(Field::Sexe, false);
+    let postal_code = c.postal(Field::CodePostal, true);
+    let entry = c.date(Field::DateEntree, true, date_1904);
+    if let Some(e) = entry {
+        if e > today {
+            c.fail(Field::DateEntree, "date d'entrée dans le futur");
+        } else if e > period.end() {
+            c.fail(Field::DateEntree, format!("date d'entrée après la fin de la période {period}"));
+        }
+    }
+    if let (Some(b), Some(e)) = (birth, entry) {
+        let age = e.years_since(b).map_or(-1, i64::from);
+        if !(16..=70).contains(&age) {
+            c.fail(Field::DateNaissance, "âge à l'entrée hors de 16 à 70 ans : vérifiez la date de naissance");
+        }
+    }
+    let months = c.count(Field::DureeChomage, true);
+    let education = c.listed::<Education>(Field::NiveauFormation, false);
+    let situation = if c.cell(Field::Situation).is_blank() || coerce::error_text(c.cell(Field::Situation)).is_some() {
+        Some(Situation::EnCours)
+    } else {
+        c.listed::<Situation>(Field::Situation, false)
+    };
+    let mut exit = None;
+    if let Some(s) = situation {
+        if s.is_exit() {
+            exit = c.date(Field::DateSortie, true, date_1904);
+            if let (Some(x), Some(e)) = (exit, entry) {
+                if x < e {
+                    c.fail(Field::DateSortie, "date de sortie avant la date d'entrée");
+                } else if x > today {
+                    c.fail(Field::DateSortie, "date de sortie dans le futur");
+                }
+            }
+        }
+    }
+    let name = match (surname, first, birth) {
+        (Some(s), Some(f), Some(b)) => Some((Sensitive::new(s), Sensitive::new(f), b)),
+        _ => None,
+    };
+    Some(JobSeeker {
+        row: c.row.number,
+        identity: Identity { identifier: identifier.map(Sensitive::new), name },
+        sex,
+        postal_code: postal_code?,
+        entry: entry?,
+        unemployment_months: months?,
+        education,
+        situation: situation?,
+        exit,
+    })
+}
+
+fn company(c: &mut RowCheck<'_>) -> Option<Company> {
+    let id = c.get(Field::Siret, true).and_then(|cell| match coerce::company_id(cell) {
+        Ok(id) => Some(id),
+        Err(reason) => {
+            c.fail(Field::Siret, reason);
+            None
+        }
+    });
+    let name = c.text(Field::RaisonSociale, true);
+    let kind = c.listed::<CompanyKind>(Field::Type, true);
+    let engagement = c.listed::<Engagement>(Field::Nature, true);
+    let postal_code = c.postal(Field::CodePostal, false);
+    let hires = c.count(Field::Recrutements, false);
+    Some(Company {
+        row: c.row.number,
+        id: id?,
+        name: name?,
+        kind: kind?,
+        engagement: engagement?,
+        postal_code,
+        hires,
+    })
+}
+
+fn professional(c: &mut RowCheck<'_>) -> Option<Professional> {
+    let surname = c.text(Field::Nom, true);
+    let first = c.text(Field::Prenom, true);
+    let function = c.text(Field::Fonction, false);
+    let organisation = c.text(Field::Organisme, false);
+    Some(Professional {
+        row: c.row.number,
+        surname: Sensitive::new(surname?),
+        first_name: Sensitive::new(first?),
+        function,
+        organisation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_names_split_from_the_right() {
+        assert_eq!(
+            parse_csv_name("TAPAJ-BDX-01_2019-T1_demandeurs.csv"),
+            Some(("TAPAJ-BDX-01".into(), "2019-T1".into(), Table::Demandeurs))
+        );
+        assert_eq!(
+            parse_csv_name("RALLYE-LIL-02_2019-03_Entreprises.CSV"),
+            Some(("RALLYE-LIL-02".into(), "2019-03".into(), Table::Entreprises))
+        );
+        assert_eq!(parse_csv_name("export.csv"), None);
+        assert_eq!(parse_csv_name("X_2019-T1_autre.csv"), None);
+    }
+}

@@ -1,0 +1,4 @@
+//! The one integration-test binary (one link of the bundled DuckDB): each
+//! module under `tests/it/` is a group of tests.
+
+mod it;

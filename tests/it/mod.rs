@@ -1,0 +1,5 @@
+mod corpus;
+mod gen;
+mod privacy;
+mod util;
+mod validate;
