@@ -41,7 +41,7 @@ pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate) -> Vec<Ju
                 Ok(file) => {
                     let report = validate::judge(&file, &ctx);
                     tracing::debug!(file = %file.name, verdict = ?report.verdict, "file judged");
-                    Judged { report, bytes: Some(file.bytes) }
+                    Judged { report, bytes: Some(file.bytes.to_vec()) }
                 }
                 Err(e) => Judged { report: FileReport::unreadable(path, e.to_string()), bytes: None },
             };
@@ -178,7 +178,7 @@ pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8], config: &C
         return Ok(None);
     }
     let file = SourceFile::from_bytes(&report.path, bytes.to_vec(), chrono::Utc::now());
-    let Ok(wb) = ingest::read(&file, &config.limits, |_| true) else {
+    let Ok(wb) = ingest::read(&file, &config.limits, ingest::all_sheets) else {
         return Ok(None);
     };
     use rust_xlsxwriter::{Color, Format, Note, Workbook};

@@ -3,10 +3,10 @@
 
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
 
-use super::{Cell, Format, ReadError, Row, Sheet, Workbook};
+use super::{Cell, Event, Format, Meta, ReadError, Row, Sender};
 use crate::config::Limits;
 
-pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<Workbook, ReadError> {
+pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), ReadError> {
     let text = decode(bytes)?;
     let delimiter = sniff_delimiter(&text);
     let mut reader = csv::ReaderBuilder::new()
@@ -14,53 +14,41 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<Workbook, ReadError>
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    out.send(Event::Opened(Meta { format: Format::Csv, date_1904: false, sheet_names: vec!["CSV".into()] }))?;
+    out.send(Event::Sheet("CSV".into()))?;
+    let mut sent = 0;
     let mut dropped_columns = false;
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| ReadError::Corrupt(format!("CSV invalide : {e}")))?;
-        if rows.len() >= limits.max_rows {
-            return Err(ReadError::TooManyRows {
-                sheet: "CSV".into(),
-                max: limits.max_rows,
-            });
+    let mut record = csv::StringRecord::new();
+    let mut index = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(ReadError::Corrupt(format!("CSV invalide : {e}"))),
         }
+        index += 1;
         if record.len() > limits.max_columns {
             dropped_columns = true;
         }
-        let cells = record
+        let cells: Vec<Cell> = record
             .iter()
             .take(limits.max_columns)
-            .map(|f| {
-                if f.is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(f.to_string())
-                }
-            })
+            .map(|f| if f.is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
             .collect();
-        rows.push(Row {
-            number: u32::try_from(index + 1).unwrap_or(u32::MAX),
-            cells,
-        });
+        let row = Row { number: u32::try_from(index).unwrap_or(u32::MAX), cells };
+        if row.is_blank() {
+            continue;
+        }
+        if sent >= limits.max_rows {
+            return Err(ReadError::TooManyRows { sheet: "CSV".into(), max: limits.max_rows });
+        }
+        sent += 1;
+        out.send(Event::Row(row))?;
     }
-    let notices = if dropped_columns {
-        vec![format!(
-            "Les colonnes au-delà de la {}e ont été ignorées.",
-            limits.max_columns
-        )]
-    } else {
-        Vec::new()
-    };
-    Ok(Workbook {
-        format: Format::Csv,
-        date_1904: false,
-        sheet_names: vec!["CSV".into()],
-        sheets: vec![Sheet {
-            name: "CSV".into(),
-            rows,
-        }],
-        notices,
-    })
+    if dropped_columns {
+        out.send(Event::Notice(format!("Les colonnes au-delà de la {}e ont été ignorées.", limits.max_columns)))?;
+    }
+    Ok(())
 }
 
 /// UTF-8 when the bytes are valid UTF-8 (a BOM is dropped), UTF-16 when a

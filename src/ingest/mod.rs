@@ -8,8 +8,8 @@ mod sniff;
 mod workbook;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -108,7 +108,7 @@ pub struct SourceFile {
     /// Modification time, the reception time when first seen.
     pub modified: DateTime<Utc>,
     #[serde(skip)]
-    pub bytes: Vec<u8>,
+    pub bytes: Arc<[u8]>,
 }
 
 /// Why a file could not be read. Messages are French: a structure reads them.
@@ -132,6 +132,9 @@ pub enum ReadError {
     TooManyRows { sheet: String, max: usize },
     #[error("La lecture du fichier a dépassé {secs} secondes : fichier refusé.")]
     Timeout { secs: u64 },
+    /// The consumer stopped listening (internal, never shown).
+    #[error("lecture interrompue")]
+    Stopped,
     #[error("L'encodage du fichier CSV n'est pas reconnu (UTF-8, UTF-16 ou Windows-1252 attendus).")]
     Encoding,
 }
@@ -170,54 +173,144 @@ impl SourceFile {
             sha256: hex::encode(Sha256::digest(&bytes)),
             size: bytes.len() as u64,
             modified,
-            bytes,
+            bytes: bytes.into(),
         }
     }
 }
 
-/// Which sheets to load from a workbook: a predicate on the sheet name.
-pub type SheetFilter = fn(&str) -> bool;
+/// Chooses, from a workbook's sheet names, which sheets to read and in what
+/// order (validation wants `Structure` before the tables).
+pub type SheetPlan = fn(&[String]) -> Vec<String>;
 
-/// Reads a file into a [`Workbook`] with the limits applied, on a watchdog:
-/// a file that takes longer than `file_timeout_secs` is refused (the reading
-/// thread is left to finish on its own, its result dropped).
+/// Every sheet, in workbook order.
+pub fn all_sheets(names: &[String]) -> Vec<String> {
+    names.to_vec()
+}
+
+/// What a file is, known as soon as it is opened.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub format: Format,
+    /// Whether numbers in date columns count from 1904 instead of 1900.
+    pub date_1904: bool,
+    /// Every sheet's name, in order, including those not read.
+    pub sheet_names: Vec<String>,
+}
+
+/// What the reading thread sends, in order: `Opened`, then for each planned
+/// sheet `Sheet` and its non-blank rows; `Notice`s anywhere.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Opened(Meta),
+    Sheet(String),
+    Row(Row),
+    Notice(String),
+}
+
+/// Rows in flight between the reading thread and the consumer: memory stays
+/// proportional to this, not to the sheet.
+const CHANNEL_ROWS: usize = 512;
+
+/// A file being read on its own thread, consumed as a stream of [`Event`]s.
+/// Dropping it stops the reader at its next row.
+pub struct Stream {
+    rx: mpsc::Receiver<Result<Event, ReadError>>,
+    deadline: Instant,
+    secs: u64,
+}
+
+impl Stream {
+    /// The next event, `None` at the end. Past the time limit it yields
+    /// [`ReadError::Timeout`] (the reader thread stops when it next sends).
+    pub fn next_event(&mut self) -> Option<Result<Event, ReadError>> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match self.rx.recv_timeout(left) {
+            Ok(ev) => Some(ev),
+            Err(mpsc::RecvTimeoutError::Timeout) => Some(Err(ReadError::Timeout { secs: self.secs })),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+        }
+    }
+}
+
+/// Starts reading `file` on a thread of its own, with the limits applied.
 ///
 /// # Errors
-/// A [`ReadError`] saying, in French, why the file cannot be read.
-pub fn read(file: &SourceFile, limits: &Limits, wanted: SheetFilter) -> Result<Workbook, ReadError> {
+/// A [`ReadError`] when the bytes are no spreadsheet (sniffed here, before
+/// any thread is started); later errors arrive through the stream.
+pub fn stream(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Stream, ReadError> {
     if file.bytes.is_empty() {
         return Err(ReadError::Empty);
     }
     let format = sniff(&file.bytes, limits)?;
-    let (tx, rx) = mpsc::channel();
-    let bytes = file.bytes.clone();
+    let (tx, rx) = mpsc::sync_channel(CHANNEL_ROWS);
+    let bytes = Arc::clone(&file.bytes);
     let limits_owned = limits.clone();
-    let spawned = std::thread::Builder::new()
-        .name(format!("read {}", file.name))
+    std::thread::Builder::new()
+        .name("essaim-reader".into())
         .spawn(move || {
-            let result = std::panic::catch_unwind(|| read_format(format, bytes, &limits_owned, wanted))
-                .unwrap_or_else(|_| Err(ReadError::Corrupt("erreur interne du lecteur".into())));
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Err(ReadError::Io(e.to_string()));
-    }
-    match rx.recv_timeout(Duration::from_secs(limits.file_timeout_secs)) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ReadError::Timeout {
-            secs: limits.file_timeout_secs,
-        }),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(ReadError::Corrupt("erreur interne du lecteur".into()))
-        }
+            let out = Sender(tx.clone());
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
+                Format::Csv => csvfile::read(&bytes, &limits_owned, &out),
+                _ => workbook::read(format, bytes.clone(), &limits_owned, plan, &out),
+            }));
+            let failure = match result {
+                Ok(Ok(())) | Ok(Err(ReadError::Stopped)) => None,
+                Ok(Err(e)) => Some(e),
+                Err(_) => Some(ReadError::Corrupt("erreur interne du lecteur".into())),
+            };
+            if let Some(e) = failure {
+                let _ = tx.send(Err(e));
+            }
+        })
+        .map_err(|e| ReadError::Io(e.to_string()))?;
+    Ok(Stream {
+        rx,
+        deadline: Instant::now() + Duration::from_secs(limits.file_timeout_secs),
+        secs: limits.file_timeout_secs,
+    })
+}
+
+/// The sending half, owned by the reading thread.
+pub(crate) struct Sender(mpsc::SyncSender<Result<Event, ReadError>>);
+
+impl Sender {
+    /// Sends an event; [`ReadError::Stopped`] once the consumer has gone.
+    pub(crate) fn send(&self, ev: Event) -> Result<(), ReadError> {
+        self.0.send(Ok(ev)).map_err(|_| ReadError::Stopped)
     }
 }
 
-fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits, wanted: SheetFilter) -> Result<Workbook, ReadError> {
-    match format {
-        Format::Csv => csvfile::read(&bytes, limits),
-        _ => workbook::read(format, bytes, limits, wanted),
+/// Reads the planned sheets of a file whole into a [`Workbook`] (for the
+/// annotated copy and tools; validation consumes the [`Stream`] instead).
+///
+/// # Errors
+/// A [`ReadError`] saying, in French, why the file cannot be read.
+pub fn read(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Workbook, ReadError> {
+    let mut s = stream(file, limits, plan)?;
+    let mut wb = Workbook {
+        format: Format::Csv,
+        date_1904: false,
+        sheet_names: Vec::new(),
+        sheets: Vec::new(),
+        notices: Vec::new(),
+    };
+    while let Some(ev) = s.next_event() {
+        match ev? {
+            Event::Opened(m) => {
+                wb.format = m.format;
+                wb.date_1904 = m.date_1904;
+                wb.sheet_names = m.sheet_names;
+            }
+            Event::Sheet(name) => wb.sheets.push(Sheet { name, rows: Vec::new() }),
+            Event::Row(r) => {
+                if let Some(sheet) = wb.sheets.last_mut() {
+                    sheet.rows.push(r);
+                }
+            }
+            Event::Notice(n) => wb.notices.push(n),
+        }
     }
+    Ok(wb)
 }
 
 /// Lists the files under `paths` (files as given, folders walked

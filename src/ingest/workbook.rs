@@ -4,37 +4,34 @@
 
 use std::io::Cursor;
 
+use std::sync::Arc;
+
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
-use super::{Cell, Format, ReadError, Row, Sheet, SheetFilter, Workbook};
+use super::{Cell, Event, Format, Meta, ReadError, Row, Sender, SheetPlan};
 use crate::config::Limits;
 
-type Rs = Cursor<Vec<u8>>;
+type Rs = Cursor<Arc<[u8]>>;
 
-pub(super) fn read(
-    format: Format,
-    bytes: Vec<u8>,
-    limits: &Limits,
-    wanted: SheetFilter,
-) -> Result<Workbook, ReadError> {
+pub(super) fn read(format: Format, bytes: Arc<[u8]>, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError> {
     let rs = Cursor::new(bytes);
     match format {
         Format::Xlsx => {
             let mut wb = Xlsx::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsxError::Password)))?;
-            read_xlsx(&mut wb, limits, wanted)
+            read_xlsx(&mut wb, limits, plan, out)
         }
         Format::Xlsb => {
             let wb: Xlsb<Rs> = Xlsb::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsbError::Password)))?;
-            read_ranges(wb, format, false, limits, wanted)
+            read_ranges(wb, format, false, limits, plan, out)
         }
         Format::Xls => {
             let wb: Xls<Rs> = Xls::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsError::Password)))?;
             let is_1904 = wb.has_1904_epoch();
-            read_ranges(wb, format, is_1904, limits, wanted)
+            read_ranges(wb, format, is_1904, limits, plan, out)
         }
         Format::Ods => {
             let wb: Ods<Rs> = Ods::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::OdsError::Password)))?;
-            read_ranges(wb, format, false, limits, wanted)
+            read_ranges(wb, format, false, limits, plan, out)
         }
         Format::Csv => Err(ReadError::Corrupt("format inattendu".into())),
     }
@@ -48,85 +45,55 @@ fn map_err(message: &str, password: bool) -> ReadError {
     }
 }
 
-fn read_xlsx(wb: &mut Xlsx<Rs>, limits: &Limits, wanted: SheetFilter) -> Result<Workbook, ReadError> {
-    let is_1904 = wb.has_1904_epoch();
+fn read_xlsx(wb: &mut Xlsx<Rs>, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError> {
     let sheet_names = wb.sheet_names();
-    let mut sheets = Vec::new();
-    let mut notices = Vec::new();
-    for name in sheet_names.iter().filter(|n| wanted(n)) {
-        let mut reader = wb
-            .worksheet_cells_reader(name)
-            .map_err(|e| map_err(&e.to_string(), false))?;
-        let mut builder = SheetBuilder::new(name, limits);
+    out.send(Event::Opened(Meta { format: Format::Xlsx, date_1904: wb.has_1904_epoch(), sheet_names: sheet_names.clone() }))?;
+    for name in plan(&sheet_names) {
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| map_err(&e.to_string(), false))?;
+        let mut rows = RowEmitter::new(&name, limits, out)?;
         while let Some(cell) = reader.next_cell().map_err(|e| map_err(&e.to_string(), false))? {
             let (row, col) = cell.get_position();
-            builder.push(row, col, from_data_ref(cell.get_value().clone()))?;
+            rows.push(row, col, from_data_ref(cell.get_value().clone()))?;
         }
-        let (sheet, notice) = builder.finish();
-        notices.extend(notice);
-        sheets.push(sheet);
+        rows.finish()?;
     }
-    Ok(Workbook {
-        format: Format::Xlsx,
-        date_1904: is_1904,
-        sheet_names,
-        sheets,
-        notices,
-    })
+    Ok(())
 }
 
-fn read_ranges<R: Reader<Rs>>(
-    mut wb: R,
-    format: Format,
-    is_1904: bool,
-    limits: &Limits,
-    wanted: SheetFilter,
-) -> Result<Workbook, ReadError>
+fn read_ranges<R: Reader<Rs>>(mut wb: R, format: Format, is_1904: bool, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError>
 where
     R::Error: std::fmt::Display,
 {
     let sheet_names = wb.sheet_names();
-    let mut sheets = Vec::new();
-    let mut notices = Vec::new();
-    for name in sheet_names.iter().filter(|n| wanted(n)) {
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| map_err(&e.to_string(), false))?;
-        let mut builder = SheetBuilder::new(name, limits);
+    out.send(Event::Opened(Meta { format, date_1904: is_1904, sheet_names: sheet_names.clone() }))?;
+    for name in plan(&sheet_names) {
+        let range = wb.worksheet_range(&name).map_err(|e| map_err(&e.to_string(), false))?;
+        let mut rows = RowEmitter::new(&name, limits, out)?;
+        let (r0, c0) = range.start().unwrap_or((0, 0));
         for (row, col, value) in range.used_cells() {
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            builder.push(r0 + row as u32, c0 + col as u32, from_data(value))?;
+            rows.push(r0 + row as u32, c0 + col as u32, from_data(value))?;
         }
-        let (sheet, notice) = builder.finish();
-        notices.extend(notice);
-        sheets.push(sheet);
+        rows.finish()?;
     }
-    Ok(Workbook {
-        format,
-        date_1904: is_1904,
-        sheet_names,
-        sheets,
-        notices,
-    })
+    Ok(())
 }
 
-/// Collects cells (in row order) into rows, enforcing the row and column
-/// limits as it goes so a huge sheet is refused early.
-struct SheetBuilder<'a> {
+/// Gathers cells (in row order) into rows and sends each row when the next
+/// begins, enforcing the row and column limits as it goes so that a huge
+/// sheet is refused early.
+struct RowEmitter<'a> {
     name: String,
     limits: &'a Limits,
-    rows: Vec<Row>,
+    out: &'a Sender,
+    current: Option<Row>,
+    sent: usize,
     dropped_columns: bool,
 }
 
-impl<'a> SheetBuilder<'a> {
-    fn new(name: &str, limits: &'a Limits) -> Self {
-        SheetBuilder {
-            name: name.to_string(),
-            limits,
-            rows: Vec::new(),
-            dropped_columns: false,
-        }
+impl<'a> RowEmitter<'a> {
+    fn new(name: &str, limits: &'a Limits, out: &'a Sender) -> Result<Self, ReadError> {
+        out.send(Event::Sheet(name.to_string()))?;
+        Ok(RowEmitter { name: name.to_string(), limits, out, current: None, sent: 0, dropped_columns: false })
     }
 
     fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), ReadError> {
@@ -139,44 +106,42 @@ impl<'a> SheetBuilder<'a> {
             return Ok(());
         }
         let number = row + 1;
-        let needs_new = self.rows.last().is_none_or(|r| r.number != number);
-        if needs_new {
-            if self.rows.len() >= self.limits.max_rows {
-                return Err(ReadError::TooManyRows {
-                    sheet: self.name.clone(),
-                    max: self.limits.max_rows,
-                });
-            }
-            self.rows.push(Row {
-                number,
-                cells: Vec::new(),
-            });
+        if self.current.as_ref().is_none_or(|r| r.number != number) {
+            self.flush()?;
+            self.current = Some(Row { number, cells: Vec::new() });
         }
-        if let Some(last) = self.rows.last_mut() {
-            if last.cells.len() <= col {
-                last.cells.resize(col + 1, Cell::Empty);
+        if let Some(cur) = self.current.as_mut() {
+            if cur.cells.len() <= col {
+                cur.cells.resize(col + 1, Cell::Empty);
             }
-            last.cells[col] = cell;
+            cur.cells[col] = cell;
         }
         Ok(())
     }
 
-    fn finish(mut self) -> (Sheet, Option<String>) {
-        // Streaming readers yield rows in order; keep that true for all.
-        self.rows.sort_by_key(|r| r.number);
-        let notice = self.dropped_columns.then(|| {
-            format!(
+    fn flush(&mut self) -> Result<(), ReadError> {
+        if let Some(row) = self.current.take() {
+            if row.is_blank() {
+                return Ok(());
+            }
+            if self.sent >= self.limits.max_rows {
+                return Err(ReadError::TooManyRows { sheet: self.name.clone(), max: self.limits.max_rows });
+            }
+            self.sent += 1;
+            self.out.send(Event::Row(row))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), ReadError> {
+        self.flush()?;
+        if self.dropped_columns {
+            self.out.send(Event::Notice(format!(
                 "Feuille « {} » : les colonnes au-delà de la {}e ont été ignorées.",
                 self.name, self.limits.max_columns
-            )
-        });
-        (
-            Sheet {
-                name: self.name,
-                rows: self.rows,
-            },
-            notice,
-        )
+            )))?;
+        }
+        Ok(())
     }
 }
 

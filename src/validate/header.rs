@@ -180,7 +180,7 @@ impl HeaderMap {
 }
 
 /// How many header rows to look through before giving up.
-const HEADER_SEARCH_ROWS: usize = 30;
+pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// Finds the header row of `sheet` for `table` and maps its columns.
 ///

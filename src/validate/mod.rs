@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::config::{Config, Registry};
-use crate::ingest::{self, Cell, Format, Row, Sheet, SourceFile, Workbook};
+use crate::ingest::{self, Cell, Event, Format, Row, Sheet, SourceFile};
 use crate::text::column_letter;
 use header::{header_key, quote_list, Field, HeaderMap, Table};
 use types::{
@@ -163,40 +163,110 @@ impl FileReport {
     }
 }
 
-/// Sheets a workbook must or may hold, by the key their names fold to.
-fn wanted_sheet(name: &str) -> bool {
-    let k = header_key(name);
-    k == header_key("Structure") || Table::ALL.iter().any(|t| header_key(t.sheet_name()) == k)
+/// Sheets to read, `Structure` first (rows are judged against its period),
+/// then the tables in template order; others are never read.
+fn plan_sheets(names: &[String]) -> Vec<String> {
+    let mut wanted = vec!["Structure"];
+    wanted.extend(Table::ALL.iter().map(|t| t.sheet_name()));
+    wanted
+        .iter()
+        .filter_map(|w| names.iter().find(|n| header_key(n) == header_key(w)).cloned())
+        .collect()
 }
 
 /// Reads and judges one file. Never fails: every problem is in the report.
 pub fn judge(file: &SourceFile, ctx: &Context<'_>) -> FileReport {
     let mut report = FileReport::new(file);
-    let workbook = match ingest::read(file, ctx.limits, wanted_sheet) {
-        Ok(wb) => wb,
-        Err(e) => {
-            report.reject(e.to_string());
-            return report;
-        }
-    };
-    report.format = Some(workbook.format);
-    report.notices.extend(workbook.notices.iter().cloned());
-    let outcome = if workbook.format == Format::Csv {
-        judge_csv(file, &workbook, ctx, &mut report)
-    } else {
-        judge_workbook(&workbook, ctx, &mut report)
-    };
-    if let Err(reason) = outcome {
-        report.reject(reason);
-    } else if report.rejections.is_empty() {
-        report.verdict = Verdict::Accepted;
-    } else {
-        report.verdict = Verdict::RowsRejected;
+    match judge_stream(file, ctx, &mut report) {
+        Err(reason) => report.reject(reason),
+        Ok(()) if report.rejections.is_empty() => report.verdict = Verdict::Accepted,
+        Ok(()) => report.verdict = Verdict::RowsRejected,
     }
     report
 }
 
-fn judge_csv(file: &SourceFile, wb: &Workbook, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+/// The sheet being read.
+enum Current {
+    Structure { name: String, rows: Vec<Row> },
+    Table(TableJudge),
+}
+
+fn judge_stream(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+    let mut stream = ingest::stream(file, ctx.limits, plan_sheets).map_err(|e| e.to_string())?;
+    let mut csv: Option<(Period, Table)> = None;
+    let mut period: Option<Period> = None;
+    let mut date_1904 = false;
+    let mut current: Option<Current> = None;
+    let mut carried = Vec::new();
+    while let Some(event) = stream.next_event() {
+        match event.map_err(|e| e.to_string())? {
+            Event::Opened(meta) => {
+                report.format = Some(meta.format);
+                date_1904 = meta.date_1904;
+                if meta.format == Format::Csv {
+                    let (p, t) = csv_preamble(file, ctx, report)?;
+                    csv = Some((p, t));
+                    period = Some(p);
+                } else {
+                    check_sheets(&meta.sheet_names)?;
+                }
+            }
+            Event::Sheet(name) => {
+                if let Some(done) = current.take() {
+                    finish_sheet(done, ctx, report, &mut period, &mut carried)?;
+                }
+                current = Some(if let Some((p, table)) = csv {
+                    Current::Table(TableJudge::new(table, table.csv_name(), false, p))
+                } else if header_key(&name) == header_key("Structure") {
+                    Current::Structure { name, rows: Vec::new() }
+                } else {
+                    let table = Table::ALL
+                        .into_iter()
+                        .find(|t| header_key(t.sheet_name()) == header_key(&name))
+                        .ok_or_else(|| format!("Feuille inattendue « {name} »."))?;
+                    let p = period.ok_or_else(|| "Feuille « Structure » absente.".to_string())?;
+                    Current::Table(TableJudge::new(table, &name, date_1904, p))
+                });
+            }
+            Event::Row(row) => match current.as_mut() {
+                Some(Current::Structure { rows, .. }) => rows.push(row),
+                Some(Current::Table(t)) => t.push(row, ctx, report)?,
+                None => {}
+            },
+            Event::Notice(n) => report.notices.push(n),
+        }
+    }
+    if let Some(done) = current.take() {
+        finish_sheet(done, ctx, report, &mut period, &mut carried)?;
+    }
+    if csv.is_some() && report.tables.iter().all(|t| t.rows == 0) && carried.iter().all(|c: &(Table, bool)| !c.1) {
+        return Err("Fichier vide.".into());
+    }
+    report.data.carried = carried.into_iter().map(|(t, _)| t).collect();
+    Ok(())
+}
+
+fn finish_sheet(
+    done: Current,
+    ctx: &Context<'_>,
+    report: &mut FileReport,
+    period: &mut Option<Period>,
+    carried: &mut Vec<(Table, bool)>,
+) -> Result<(), String> {
+    match done {
+        Current::Structure { name, rows } => {
+            *period = Some(judge_structure_sheet(&Sheet { name, rows }, ctx, report)?);
+        }
+        Current::Table(t) => {
+            let table = t.table;
+            let had_rows = t.finish(ctx, report)?;
+            carried.push((table, had_rows));
+        }
+    }
+    Ok(())
+}
+
+fn csv_preamble(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -> Result<(Period, Table), String> {
     let (code, period, table) = parse_csv_name(&file.name).ok_or_else(|| {
         format!(
             "Nom de fichier non conforme : « {} ». Un fichier CSV doit s'appeler <code structure>_<période>_<table>.csv, par exemple TAPAJ-BDX-01_2019-T1_demandeurs.csv (table : demandeurs, entreprises ou professionnels).",
@@ -209,15 +279,7 @@ fn judge_csv(file: &SourceFile, wb: &Workbook, ctx: &Context<'_>, report: &mut F
     let period = Period::parse(&period).ok_or_else(|| invalid_period(&period))?;
     check_period(period, ctx.today)?;
     report.period = Some(period);
-    let sheet = wb.sheets.first().ok_or_else(|| "Fichier vide.".to_string())?;
-    if sheet.rows.iter().all(Row::is_blank) {
-        return Err("Fichier vide.".into());
-    }
-    let mut sheet = sheet.clone();
-    sheet.name = table.csv_name().to_string();
-    judge_table(&sheet, table, false, period, ctx, report)?;
-    report.data.carried = vec![table];
-    Ok(())
+    Ok((period, table))
 }
 
 /// Splits `<code>_<période>_<table>.csv` from the right (codes may hold `-`).
@@ -244,44 +306,22 @@ fn check_period(p: Period, today: NaiveDate) -> Result<(), String> {
     Ok(())
 }
 
-fn find_sheet<'w>(wb: &'w Workbook, name: &str) -> Option<&'w Sheet> {
-    let k = header_key(name);
-    wb.sheets.iter().find(|s| header_key(&s.name) == k)
-}
-
-fn judge_workbook(wb: &Workbook, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+fn check_sheets(names: &[String]) -> Result<(), String> {
+    let has = |n: &str| names.iter().any(|x| header_key(x) == header_key(n));
     let missing: Vec<&str> = ["Structure", Table::Demandeurs.sheet_name(), Table::Entreprises.sheet_name()]
         .into_iter()
-        .filter(|n| find_sheet(wb, n).is_none())
+        .filter(|n| !has(n))
         .collect();
-    if !missing.is_empty() {
-        let found: Vec<&str> = wb.sheet_names.iter().map(String::as_str).collect();
-        let what = if missing.len() == 1 {
-            format!("Feuille obligatoire absente : « {} ».", missing[0])
-        } else {
-            format!("Feuilles obligatoires absentes : {}.", quote_list(&missing))
-        };
-        return Err(format!("{what} Feuilles trouvées : {}.", quote_list(&found)));
+    if missing.is_empty() {
+        return Ok(());
     }
-    let structure_sheet = find_sheet(wb, "Structure").ok_or_else(|| "Feuille « Structure » absente.".to_string())?;
-    let period = judge_structure_sheet(structure_sheet, ctx, report)?;
-    let mut carried = Vec::new();
-    for table in Table::ALL {
-        match find_sheet(wb, table.sheet_name()) {
-            Some(sheet) => {
-                // The two mandatory data sheets may have no rows at all.
-                if sheet.rows.iter().all(Row::is_blank) {
-                    report.tables.push(TableCount { table, rows: 0, accepted: 0, rejected: 0 });
-                } else {
-                    judge_table(sheet, table, wb.date_1904, period, ctx, report)?;
-                }
-                carried.push(table);
-            }
-            None => {}
-        }
-    }
-    report.data.carried = carried;
-    Ok(())
+    let found: Vec<&str> = names.iter().map(String::as_str).collect();
+    let what = if missing.len() == 1 {
+        format!("Feuille obligatoire absente : « {} ».", missing[0])
+    } else {
+        format!("Feuilles obligatoires absentes : {}.", quote_list(&missing))
+    };
+    Err(format!("{what} Feuilles trouvées : {}.", quote_list(&found)))
 }
 
 /// The `Structure` sheet: field names in one column, values in the next.
@@ -353,9 +393,116 @@ fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileRepo
     Ok(period)
 }
 
+/// One table being judged as its rows stream in: the first rows are held
+/// until the header row is found, then each row is judged and dropped.
+struct TableJudge {
+    table: Table,
+    /// The sheet name as written (for CSV, the table name).
+    sheet: String,
+    date_1904: bool,
+    period: Period,
+    buffer: Vec<Row>,
+    map: Option<HeaderMap>,
+    count: TableCount,
+}
+
+impl TableJudge {
+    fn new(table: Table, sheet: &str, date_1904: bool, period: Period) -> Self {
+        TableJudge {
+            table,
+            sheet: sheet.to_string(),
+            date_1904,
+            period,
+            buffer: Vec::new(),
+            map: None,
+            count: TableCount { table, rows: 0, accepted: 0, rejected: 0 },
+        }
+    }
+
+    fn push(&mut self, row: Row, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+        if self.map.is_some() {
+            self.judge_row(&row, ctx, report);
+            return Ok(());
+        }
+        self.buffer.push(row);
+        if self.buffer.len() >= header::HEADER_SEARCH_ROWS {
+            self.locate(ctx, report)?;
+        }
+        Ok(())
+    }
+
+    fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+        let sheet = Sheet { name: self.sheet.clone(), rows: std::mem::take(&mut self.buffer) };
+        let map = header::locate(&sheet, self.table, ctx.header_aliases)?;
+        let label = if self.sheet == self.table.csv_name() { String::new() } else { format!("Feuille « {} » : ", self.sheet) };
+        for n in &map.notices {
+            report.notices.push(format!("{label}{n}"));
+        }
+        let start = map.row_index + 1;
+        self.map = Some(map);
+        for row in &sheet.rows[start..] {
+            self.judge_row(row, ctx, report);
+        }
+        Ok(())
+    }
+
+    /// Ends the table; returns whether it held anything at all.
+    fn finish(mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<bool, String> {
+        let had_rows = self.map.is_some() || !self.buffer.is_empty();
+        if self.map.is_none() && !self.buffer.is_empty() {
+            self.locate(ctx, report)?;
+        }
+        report.tables.push(self.count);
+        Ok(had_rows)
+    }
+
+    fn judge_row(&mut self, row: &Row, ctx: &Context<'_>, report: &mut FileReport) {
+        let Some(map) = self.map.as_ref() else { return };
+        if row.is_blank() {
+            return;
+        }
+        if is_total_row(row) {
+            let label = if self.sheet == self.table.csv_name() { String::new() } else { format!("Feuille « {} » : ", self.sheet) };
+            report.notices.push(format!("{label}Ligne {} « Total » ignorée.", row.number));
+            return;
+        }
+        self.count.rows += 1;
+        let mut check = RowCheck { sheet: &self.sheet, map, row, problems: Vec::new() };
+        match self.table {
+            Table::Demandeurs => {
+                if let Some(r) = job_seeker(&mut check, self.date_1904, self.period, ctx.today) {
+                    if check.problems.is_empty() {
+                        report.data.job_seekers.push(r);
+                    }
+                }
+            }
+            Table::Entreprises => {
+                if let Some(r) = company(&mut check) {
+                    if check.problems.is_empty() {
+                        report.data.companies.push(r);
+                    }
+                }
+            }
+            Table::Professionnels => {
+                if let Some(r) = professional(&mut check) {
+                    if check.problems.is_empty() {
+                        report.data.professionals.push(r);
+                    }
+                }
+            }
+        }
+        if check.problems.is_empty() {
+            self.count.accepted += 1;
+        } else {
+            self.count.rejected += 1;
+            report.rejections.extend(check.into_rejections());
+        }
+    }
+}
+
 /// Collects the problems of one row, then turns them into rejections.
 struct RowCheck<'a> {
-    sheet: &'a Sheet,
+    sheet: &'a str,
     map: &'a HeaderMap,
     row: &'a Row,
     problems: Vec<(Field, String)>,
@@ -441,7 +588,7 @@ impl<'a> RowCheck<'a> {
                 let (column, header) = self.map.locate(field);
                 let raw = col.map_or(String::new(), |c| self.row.cell(c).display());
                 Rejection {
-                    sheet: self.sheet.name.clone(),
+                    sheet: self.sheet.to_string(),
                     row: self.row.number,
                     column,
                     header,
@@ -459,64 +606,6 @@ fn is_total_row(row: &Row) -> bool {
         .iter()
         .find(|c| !c.is_blank())
         .is_some_and(|c| crate::text::fold(&c.display()).starts_with("total"))
-}
-
-fn judge_table(
-    sheet: &Sheet,
-    table: Table,
-    date_1904: bool,
-    period: Period,
-    ctx: &Context<'_>,
-    report: &mut FileReport,
-) -> Result<(), String> {
-    let map = header::locate(sheet, table, ctx.header_aliases)?;
-    let label = if sheet.name == table.csv_name() { "" } else { sheet.name.as_str() };
-    for n in &map.notices {
-        report.notices.push(if label.is_empty() { n.clone() } else { format!("Feuille « {label} » : {n}") });
-    }
-    let mut count = TableCount { table, rows: 0, accepted: 0, rejected: 0 };
-    for row in &sheet.rows[map.row_index + 1..] {
-        if row.is_blank() {
-            continue;
-        }
-        if is_total_row(row) {
-            report.notices.push(format!("{}Ligne {} « Total » ignorée.", if label.is_empty() { String::new() } else { format!("Feuille « {label} » : ") }, row.number));
-            continue;
-        }
-        count.rows += 1;
-        let mut check = RowCheck { sheet, map: &map, row, problems: Vec::new() };
-        match table {
-            Table::Demandeurs => {
-                if let Some(r) = job_seeker(&mut check, date_1904, period, ctx.today) {
-                    if check.problems.is_empty() {
-                        report.data.job_seekers.push(r);
-                    }
-                }
-            }
-            Table::Entreprises => {
-                if let Some(r) = company(&mut check) {
-                    if check.problems.is_empty() {
-                        report.data.companies.push(r);
-                    }
-                }
-            }
-            Table::Professionnels => {
-                if let Some(r) = professional(&mut check) {
-                    if check.problems.is_empty() {
-                        report.data.professionals.push(r);
-                    }
-                }
-            }
-        }
-        if check.problems.is_empty() {
-            count.accepted += 1;
-        } else {
-            count.rejected += 1;
-            report.rejections.extend(check.into_rejections());
-        }
-    }
-    report.tables.push(count);
-    Ok(())
 }
 
 fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: NaiveDate) -> Option<JobSeeker> {

@@ -15,7 +15,7 @@ fn identity_values() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for path in files {
         let Ok(file) = SourceFile::open(&path, &Limits::default()) else { continue };
-        let Ok(wb) = ingest::read(&file, &Limits::default(), |_| true) else { continue };
+        let Ok(wb) = ingest::read(&file, &Limits::default(), ingest::all_sheets) else { continue };
         for sheet in &wb.sheets {
             for table in [Table::Demandeurs, Table::Professionnels] {
                 let Ok(map) = header::locate(sheet, table, &Default::default()) else { continue };
