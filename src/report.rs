@@ -22,9 +22,12 @@ pub struct Judged {
 }
 
 /// Reads and judges `files` in parallel (rayon), with a progress bar on a
-/// terminal. The order of the result is the order of `files`.
-pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate) -> Vec<Judged> {
-    let ctx = Context::new(config, today);
+/// terminal. The order of the result is the order of `files`. Each file's
+/// bytes are kept only when `keep_bytes` (for the annotated copy), and the
+/// typed records are not kept: memory follows the largest file, not the batch.
+pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate, keep_bytes: bool) -> Vec<Judged> {
+    let mut ctx = Context::new(config, today);
+    ctx.keep_records = false;
     let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
         let bar = ProgressBar::new(files.len() as u64);
         if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}") {
@@ -41,7 +44,7 @@ pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate) -> Vec<Ju
                 Ok(file) => {
                     let report = validate::judge(&file, &ctx);
                     tracing::debug!(file = %file.name, verdict = ?report.verdict, "file judged");
-                    Judged { report, bytes: Some(file.bytes.to_vec()) }
+                    Judged { report, bytes: keep_bytes.then(|| file.bytes.to_vec()) }
                 }
                 Err(e) => Judged { report: FileReport::unreadable(path, e.to_string()), bytes: None },
             };

@@ -32,7 +32,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
     let files = crate::ingest::discover(&args.paths)?;
     tracing::info!(files = files.len(), "validating files");
-    let judged = report::judge_all(config, &files, today);
+    let judged = report::judge_all(config, &files, today, args.annotate.is_some());
     if let Some(dir) = &args.report {
         for j in &judged {
             report::write_rejections_csv(dir, &j.report)?;

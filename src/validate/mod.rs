@@ -31,6 +31,9 @@ pub struct Context<'a> {
     pub limits: &'a crate::config::Limits,
     /// "In the future" means after this day.
     pub today: NaiveDate,
+    /// Keep the typed records in the report (loading needs them; a plain
+    /// check does not, and then memory stays flat whatever the file size).
+    pub keep_records: bool,
 }
 
 impl<'a> Context<'a> {
@@ -40,6 +43,7 @@ impl<'a> Context<'a> {
             header_aliases: &config.header_aliases,
             limits: &config.limits,
             today,
+            keep_records: true,
         }
     }
 }
@@ -471,21 +475,21 @@ impl TableJudge {
         match self.table {
             Table::Demandeurs => {
                 if let Some(r) = job_seeker(&mut check, self.date_1904, self.period, ctx.today) {
-                    if check.problems.is_empty() {
+                    if check.problems.is_empty() && ctx.keep_records {
                         report.data.job_seekers.push(r);
                     }
                 }
             }
             Table::Entreprises => {
                 if let Some(r) = company(&mut check) {
-                    if check.problems.is_empty() {
+                    if check.problems.is_empty() && ctx.keep_records {
                         report.data.companies.push(r);
                     }
                 }
             }
             Table::Professionnels => {
                 if let Some(r) = professional(&mut check) {
-                    if check.problems.is_empty() {
+                    if check.problems.is_empty() && ctx.keep_records {
                         report.data.professionals.push(r);
                     }
                 }
