@@ -20,7 +20,9 @@ use essaim::config::Config;
 use essaim::synth::{SBook, SCell, SSheet};
 
 fn data_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     base.join("essaim-bench")
 }
 
@@ -35,37 +37,80 @@ fn workbook(rows: usize, seed: usize) -> SBook {
     s.row(vec!["Innovation".into(), "TAPAJ".into()]);
     s.row(vec!["Période".into(), "2019-T1".into()]);
     let mut js = SSheet::new("Demandeurs d'emploi");
-    js.row(essaim::validate::header::Table::Demandeurs.columns().iter().map(|c| SCell::from(c.header)));
+    js.row(
+        essaim::validate::header::Table::Demandeurs
+            .columns()
+            .iter()
+            .map(|c| SCell::from(c.header)),
+    );
     let entry = NaiveDate::from_ymd_opt(2019, 1, 10).unwrap();
     let birth = NaiveDate::from_ymd_opt(1980, 5, 12).unwrap();
     for i in 0..rows {
         let n = seed * rows + i;
         let with_id = n % 3 != 0;
         js.row(vec![
-            if with_id { SCell::Text(format!("{:07}A", n % 10_000_000)) } else { SCell::Empty },
-            if with_id { SCell::Empty } else { SCell::Text(format!("NOM{n}")) },
-            if with_id { SCell::Empty } else { SCell::Text("Prénom".into()) },
-            if with_id { SCell::Empty } else { SCell::Date(birth) },
+            if with_id {
+                SCell::Text(format!("{:07}A", n % 10_000_000))
+            } else {
+                SCell::Empty
+            },
+            if with_id {
+                SCell::Empty
+            } else {
+                SCell::Text(format!("NOM{n}"))
+            },
+            if with_id {
+                SCell::Empty
+            } else {
+                SCell::Text("Prénom".into())
+            },
+            if with_id {
+                SCell::Empty
+            } else {
+                SCell::Date(birth)
+            },
             SCell::Text(if n % 2 == 0 { "F" } else { "H" }.into()),
             SCell::Text(format!("{:05}", 1000 + n % 90_000)),
             SCell::Date(entry),
             SCell::Number((n % 48) as f64),
             SCell::Text("Bac".into()),
             SCell::Text(if n % 4 == 0 { "CDI" } else { "En cours" }.into()),
-            if n % 4 == 0 { SCell::Date(NaiveDate::from_ymd_opt(2019, 3, 1).unwrap()) } else { SCell::Empty },
+            if n % 4 == 0 {
+                SCell::Date(NaiveDate::from_ymd_opt(2019, 3, 1).unwrap())
+            } else {
+                SCell::Empty
+            },
         ]);
     }
     let mut co = SSheet::new("Entreprises et partenaires");
-    co.row(essaim::validate::header::Table::Entreprises.columns().iter().map(|c| SCell::from(c.header)));
-    SBook { sheets: vec![s, js, co], date_1904: false }
+    co.row(
+        essaim::validate::header::Table::Entreprises
+            .columns()
+            .iter()
+            .map(|c| SCell::from(c.header)),
+    );
+    SBook {
+        sheets: vec![s, js, co],
+        date_1904: false,
+    }
 }
 
 fn generate(dir: &Path, files: usize, rows: usize) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).expect("bench dir");
-    let paths: Vec<PathBuf> = (0..files).map(|i| dir.join(format!("w{i:05}.xlsx"))).collect();
-    let missing: Vec<_> = paths.iter().enumerate().filter(|(_, p)| !p.exists()).collect();
+    let paths: Vec<PathBuf> = (0..files)
+        .map(|i| dir.join(format!("w{i:05}.xlsx")))
+        .collect();
+    let missing: Vec<_> = paths
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.exists())
+        .collect();
     if !missing.is_empty() {
-        eprintln!("generating {} workbooks of {rows} rows in {}", missing.len(), dir.display());
+        eprintln!(
+            "generating {} workbooks of {rows} rows in {}",
+            missing.len(),
+            dir.display()
+        );
         missing.par_iter().for_each(|(i, p)| {
             let bytes = workbook(rows, *i).to_xlsx().expect("xlsx");
             std::fs::write(p, bytes).expect("write");
@@ -77,7 +122,15 @@ fn generate(dir: &Path, files: usize, rows: usize) -> Vec<PathBuf> {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -115,7 +168,10 @@ fn essaim_validate(paths: &[PathBuf]) -> usize {
 }
 
 fn child(mode: &str, dir: &Path, files: usize) {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     paths.sort();
     paths.truncate(files);
     let t = Instant::now();
@@ -138,10 +194,15 @@ fn measure(name: &str, dir: &Path, files: usize, rows_total: usize, runs: usize)
         let mut times = Vec::new();
         let mut mem = 0;
         for _ in 0..runs {
-            let out = Command::new(&exe).args(["--child", mode, dir.to_str().unwrap(), &files.to_string()]).output().expect("child");
+            let out = Command::new(&exe)
+                .args(["--child", mode, dir.to_str().unwrap(), &files.to_string()])
+                .output()
+                .expect("child");
             let line = String::from_utf8_lossy(&out.stdout);
             let mut it = line.split_whitespace();
-            let t: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("child failed: {}", String::from_utf8_lossy(&out.stderr)));
+            let t: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                panic!("child failed: {}", String::from_utf8_lossy(&out.stderr))
+            });
             let m: u64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             times.push(t);
             mem = mem.max(m);
@@ -166,11 +227,19 @@ fn measure(name: &str, dir: &Path, files: usize, rows_total: usize, runs: usize)
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
-        child(&args[2], Path::new(&args[3]), args[4].parse().expect("files"));
+        child(
+            &args[2],
+            Path::new(&args[3]),
+            args[4].parse().expect("files"),
+        );
         return;
     }
     let flag = |name: &str, default: usize| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let runs = flag("--runs", 5);
     let files = flag("--files", 2000);

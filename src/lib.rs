@@ -7,9 +7,15 @@
 
 pub mod cli;
 pub mod config;
+pub mod identity;
+pub mod indicators;
 pub mod ingest;
+pub mod lock;
 pub mod logging;
+pub mod pipeline;
 pub mod report;
+pub mod status;
+pub mod store;
 pub mod synth;
 pub mod text;
 pub mod validate;
@@ -24,4 +30,6 @@ pub mod exit {
     pub const FILE_REJECTED: u8 = 2;
     /// The program could not run (configuration, I/O, database).
     pub const CANNOT_RUN: u8 = 3;
+    /// Another essaim process held the data folder's lock too long.
+    pub const BUSY: u8 = 4;
 }

@@ -10,10 +10,23 @@ fn main() -> ExitCode {
     essaim::logging::init(cli.verbosity(), cli.log_format);
     match essaim::cli::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
+        // A closed pipe (`essaim status | head`) is not a failure.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "essaim could not run");
-            eprintln!("essaim : erreur : {e:#}");
-            ExitCode::from(essaim::exit::CANNOT_RUN)
+            eprintln!("essaim: error: {e:#}");
+            if e.downcast_ref::<essaim::cli::Busy>().is_some() {
+                ExitCode::from(essaim::exit::BUSY)
+            } else {
+                ExitCode::from(essaim::exit::CANNOT_RUN)
+            }
         }
     }
 }

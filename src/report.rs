@@ -25,12 +25,19 @@ pub struct Judged {
 /// terminal. The order of the result is the order of `files`. Each file's
 /// bytes are kept only when `keep_bytes` (for the annotated copy), and the
 /// typed records are not kept: memory follows the largest file, not the batch.
-pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate, keep_bytes: bool) -> Vec<Judged> {
+pub fn judge_all(
+    config: &Config,
+    files: &[PathBuf],
+    today: NaiveDate,
+    keep_bytes: bool,
+) -> Vec<Judged> {
     let mut ctx = Context::new(config, today);
     ctx.keep_records = false;
     let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
         let bar = ProgressBar::new(files.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}")
+        {
             bar.set_style(style);
         }
         bar
@@ -44,9 +51,15 @@ pub fn judge_all(config: &Config, files: &[PathBuf], today: NaiveDate, keep_byte
                 Ok(file) => {
                     let report = validate::judge(&file, &ctx);
                     tracing::debug!(file = %file.name, verdict = ?report.verdict, "file judged");
-                    Judged { report, bytes: keep_bytes.then(|| file.bytes.to_vec()) }
+                    Judged {
+                        report,
+                        bytes: keep_bytes.then(|| file.bytes.to_vec()),
+                    }
                 }
-                Err(e) => Judged { report: FileReport::unreadable(path, e.to_string()), bytes: None },
+                Err(e) => Judged {
+                    report: FileReport::unreadable(path, e.to_string()),
+                    bytes: None,
+                },
             };
             bar.inc(1);
             judged
@@ -72,7 +85,10 @@ pub struct Summary<'a> {
 impl<'a> Summary<'a> {
     pub fn of(reports: &'a [&'a FileReport]) -> Self {
         let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
-        let (rows, rows_accepted, rows_refused) = reports.iter().map(|r| r.totals()).fold((0, 0, 0), |a, t| (a.0 + t.0, a.1 + t.1, a.2 + t.2));
+        let (rows, rows_accepted, rows_refused) = reports
+            .iter()
+            .map(|r| r.totals())
+            .fold((0, 0, 0), |a, t| (a.0 + t.0, a.1 + t.1, a.2 + t.2));
         Summary {
             files: reports.len(),
             accepted: count(Verdict::Accepted),
@@ -110,11 +126,21 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
             writeln!(out, "      {reason}")?;
         }
         for t in &r.tables {
-            writeln!(out, "      {} : {} ligne(s) lue(s), {} acceptée(s), {} rejetée(s)", t.table.csv_name(), t.rows, t.accepted, t.rejected)?;
+            writeln!(
+                out,
+                "      {} : {} ligne(s) lue(s), {} acceptée(s), {} rejetée(s)",
+                t.table.csv_name(),
+                t.rows,
+                t.accepted,
+                t.rejected
+            )?;
         }
         let mut by_reason: BTreeMap<(String, String), Vec<&validate::Rejection>> = BTreeMap::new();
         for j in &r.rejections {
-            by_reason.entry((j.header.clone(), j.reason.clone())).or_default().push(j);
+            by_reason
+                .entry((j.header.clone(), j.reason.clone()))
+                .or_default()
+                .push(j);
         }
         for ((header, reason), list) in &by_reason {
             let examples: Vec<String> = list
@@ -122,11 +148,24 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
                 .take(EXAMPLES)
                 .map(|j| {
                     let at = format!("{}!{}{}", j.sheet, j.column, j.row);
-                    if j.value.is_empty() { at } else { format!("{at} « {} »", j.value) }
+                    if j.value.is_empty() {
+                        at
+                    } else {
+                        format!("{at} « {} »", j.value)
+                    }
                 })
                 .collect();
-            let col = if header.is_empty() { String::new() } else { format!("{header} : ") };
-            writeln!(out, "      {} × {col}{reason} (ex. {})", list.len(), examples.join(", "))?;
+            let col = if header.is_empty() {
+                String::new()
+            } else {
+                format!("{header} : ")
+            };
+            writeln!(
+                out,
+                "      {} × {col}{reason} (ex. {})",
+                list.len(),
+                examples.join(", ")
+            )?;
         }
         for n in &r.notices {
             writeln!(out, "      note : {n}")?;
@@ -156,13 +195,22 @@ pub fn write_rejections_csv(dir: &Path, report: &FileReport) -> anyhow::Result<P
     let path = dir.join(format!("{}.rejets.csv", stem(&report.name)));
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(&mut bytes);
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(&mut bytes);
         w.write_record(["feuille", "ligne", "colonne", "en-tete", "valeur", "motif"])?;
         if let Some(reason) = &report.reason {
             w.write_record(["", "", "", "", "", reason.as_str()])?;
         }
         for j in &report.rejections {
-            w.write_record([j.sheet.as_str(), &j.row.to_string(), &j.column, &j.header, &j.value, &j.reason])?;
+            w.write_record([
+                j.sheet.as_str(),
+                &j.row.to_string(),
+                &j.column,
+                &j.header,
+                &j.value,
+                &j.reason,
+            ])?;
         }
         w.flush()?;
     }
@@ -176,7 +224,12 @@ pub fn write_rejections_csv(dir: &Path, report: &FileReport) -> anyhow::Result<P
 ///
 /// # Errors
 /// I/O or xlsx writing errors.
-pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8], config: &Config) -> anyhow::Result<Option<PathBuf>> {
+pub fn write_annotated(
+    dir: &Path,
+    report: &FileReport,
+    bytes: &[u8],
+    config: &Config,
+) -> anyhow::Result<Option<PathBuf>> {
     if report.rejections.is_empty() {
         return Ok(None);
     }
@@ -190,13 +243,28 @@ pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8], config: &C
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let mut notes: BTreeMap<(String, u32, u16), Vec<String>> = BTreeMap::new();
     for j in &report.rejections {
-        let sheet = if wb.format == ingest::Format::Csv { "CSV".to_string() } else { j.sheet.clone() };
-        let col = j.column_index.and_then(|c| u16::try_from(c).ok()).unwrap_or(0);
-        notes.entry((sheet, j.row, col)).or_default().push(j.reason.clone());
+        let sheet = if wb.format == ingest::Format::Csv {
+            "CSV".to_string()
+        } else {
+            j.sheet.clone()
+        };
+        let col = j
+            .column_index
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(0);
+        notes
+            .entry((sheet, j.row, col))
+            .or_default()
+            .push(j.reason.clone());
     }
     for sheet in &wb.sheets {
         let ws = book.add_worksheet();
-        let name: String = sheet.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        let name: String = sheet
+            .name
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .take(31)
+            .collect();
         ws.set_name(if name.is_empty() { "Feuille" } else { &name })?;
         for row in &sheet.rows {
             let r = row.number - 1;
@@ -205,14 +273,38 @@ pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8], config: &C
                 let flagged = notes.contains_key(&(sheet.name.clone(), row.number, c16));
                 let fmt = if flagged { Some(&bad) } else { None };
                 match (cell, fmt) {
-                    (Cell::Empty, Some(f)) => { ws.write_blank(r, c16, f)?; }
+                    (Cell::Empty, Some(f)) => {
+                        ws.write_blank(r, c16, f)?;
+                    }
                     (Cell::Empty, None) => {}
-                    (Cell::Number(n), Some(f)) => { ws.write_number_with_format(r, c16, *n, f)?; }
-                    (Cell::Number(n), None) => { ws.write_number(r, c16, *n)?; }
-                    (Cell::Date(d), Some(f)) => { ws.write_number_with_format(r, c16, crate::synth::excel_serial(d.date()), &f.clone().set_num_format("dd/mm/yyyy"))?; }
-                    (Cell::Date(d), None) => { ws.write_number_with_format(r, c16, crate::synth::excel_serial(d.date()), &date)?; }
-                    (other, Some(f)) => { ws.write_string_with_format(r, c16, other.display(), f)?; }
-                    (other, None) => { ws.write_string(r, c16, other.display())?; }
+                    (Cell::Number(n), Some(f)) => {
+                        ws.write_number_with_format(r, c16, *n, f)?;
+                    }
+                    (Cell::Number(n), None) => {
+                        ws.write_number(r, c16, *n)?;
+                    }
+                    (Cell::Date(d), Some(f)) => {
+                        ws.write_number_with_format(
+                            r,
+                            c16,
+                            crate::synth::excel_serial(d.date()),
+                            &f.clone().set_num_format("dd/mm/yyyy"),
+                        )?;
+                    }
+                    (Cell::Date(d), None) => {
+                        ws.write_number_with_format(
+                            r,
+                            c16,
+                            crate::synth::excel_serial(d.date()),
+                            &date,
+                        )?;
+                    }
+                    (other, Some(f)) => {
+                        ws.write_string_with_format(r, c16, other.display(), f)?;
+                    }
+                    (other, None) => {
+                        ws.write_string(r, c16, other.display())?;
+                    }
                 }
             }
         }

@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn fold_drops_case_accents_and_spacing() {
-        assert_eq!(fold("  Durée de\nchômage   (mois) "), "duree de chomage (mois)");
+        assert_eq!(
+            fold("  Durée de\nchômage   (mois) "),
+            "duree de chomage (mois)"
+        );
         assert_eq!(fold("Demandeurs d’emploi"), "demandeurs d'emploi");
         assert_eq!(fold("ÉVALUATION"), "evaluation");
         assert_eq!(fold(""), "");
@@ -69,7 +72,10 @@ mod tests {
 
     #[test]
     fn compact_fold_ignores_separators() {
-        assert_eq!(fold_compact("Jeu_ESS_Créative"), fold_compact("jeu ess creative"));
+        assert_eq!(
+            fold_compact("Jeu_ESS_Créative"),
+            fold_compact("jeu ess creative")
+        );
         assert_eq!(fold_compact("Opportunités Emplois"), "opportunitesemplois");
     }
 

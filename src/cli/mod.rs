@@ -1,6 +1,11 @@
 //! The command line: one file per subcommand, each a small function over
 //! the library (as xsv/qsv's `src/cmd/<name>.rs`).
 
+mod export;
+mod indicators;
+mod reimport;
+mod run;
+mod status;
 mod template;
 mod validate;
 
@@ -17,7 +22,12 @@ use crate::logging::LogFormat;
 #[command(name = "essaim", version, about, long_about = None, after_help = "Exit codes: 0 all accepted, 1 some rows rejected, 2 some file rejected, 3 could not run.")]
 pub struct Cli {
     /// Configuration file.
-    #[arg(long, global = true, env = "ESSAIM_CONFIG", default_value = "config/essaim.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "ESSAIM_CONFIG",
+        default_value = "config/essaim.toml"
+    )]
     pub config: PathBuf,
     /// More log output (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -42,10 +52,35 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read and judge files against the reporting template, writing no database.
-    #[command(after_help = "Examples:\n  essaim validate fixtures/inbox\n  essaim validate TAPAJ-BDX-01_2019-T1.xlsx --report rapports/ --annotate rapports/\n  essaim validate fixtures/inbox --format json")]
+    #[command(
+        after_help = "Examples:\n  essaim validate fixtures/inbox\n  essaim validate TAPAJ-BDX-01_2019-T1.xlsx --report rapports/ --annotate rapports/\n  essaim validate fixtures/inbox --format json"
+    )]
     Validate(validate::Args),
+    /// Take every file in the inbox through validation, loading and indicators.
+    #[command(
+        after_help = "Examples:\n  essaim run\n  essaim --config /etc/essaim/essaim.toml run --format json"
+    )]
+    Run(run::Args),
+    /// Print the current figures (raw for operators with --raw).
+    #[command(
+        after_help = "Examples:\n  essaim indicators\n  essaim indicators --by innovation\n  essaim indicators --format json --raw"
+    )]
+    Indicators(indicators::Args),
+    /// Write the published figures (small counts hidden) as CSV, XLSX and Parquet.
+    #[command(after_help = "Example:\n  essaim export exports/2019-T4")]
+    Export(export::Args),
+    /// Re-judge archived files by hand (after aliases or rules change).
+    #[command(
+        after_help = "Examples:\n  essaim reimport --structure TAPAJ-TLS-06 --reason \"alias ajouté\" --dry-run\n  essaim reimport --all --reason \"nouvelle règle de SIRET\"\n  essaim reimport --file 3fa2c1 --reason \"fichier corrigé à la main\""
+    )]
+    Reimport(reimport::Args),
+    /// Show the last runs, each structure's files, late structures and pending e-mails.
+    #[command(after_help = "Examples:\n  essaim status\n  essaim status --format json")]
+    Status(status::Args),
     /// Write the empty reporting template (xlsx) for a structure to fill in.
-    #[command(after_help = "Example:\n  essaim template modele.xlsx --structure TAPAJ-BDX-01 --period 2019-T1")]
+    #[command(
+        after_help = "Example:\n  essaim template modele.xlsx --structure TAPAJ-BDX-01 --period 2019-T1"
+    )]
     Template(template::Args),
 }
 
@@ -55,7 +90,34 @@ pub enum OutputFormat {
     /// Human-readable, in French.
     Table,
     Json,
+    Csv,
 }
+
+/// The worst verdict decides: 0 accepted, 1 rows rejected, 2 file rejected.
+pub fn exit_code_of(verdicts: impl Iterator<Item = crate::validate::Verdict>) -> u8 {
+    use crate::validate::Verdict;
+    match verdicts.max() {
+        None | Some(Verdict::Accepted) => crate::exit::OK,
+        Some(Verdict::RowsRejected) => crate::exit::ROWS_REJECTED,
+        Some(Verdict::FileRejected) => crate::exit::FILE_REJECTED,
+    }
+}
+
+/// Opens the store under the writer lock.
+fn open_locked(
+    config: &Config,
+    wait_secs: u64,
+) -> anyhow::Result<(crate::lock::DataLock, crate::store::Store)> {
+    let lock = crate::lock::acquire(&config.data, std::time::Duration::from_secs(wait_secs))
+        .map_err(|e| anyhow::Error::new(Busy(e)))?;
+    let store = crate::store::Store::open(&config.data)?;
+    Ok((lock, store))
+}
+
+/// The lock was held by another process (exit code 4).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Busy(pub crate::lock::LockError);
 
 /// Runs the chosen subcommand and returns its exit code.
 ///
@@ -65,6 +127,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate(args) => validate::run(&load_config(&cli.config)?, args),
         Command::Template(args) => template::run(args),
+        Command::Run(args) => run::run(&load_config(&cli.config)?, args),
+        Command::Indicators(args) => indicators::run(&load_config(&cli.config)?, args),
+        Command::Export(args) => export::run(&load_config(&cli.config)?, args),
+        Command::Reimport(args) => reimport::run(&load_config(&cli.config)?, args),
+        Command::Status(args) => status::run(&load_config(&cli.config)?, args),
     }
 }
 

@@ -18,10 +18,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let book = crate::synth::SBook::template(args.structure.as_deref(), args.innovation.as_deref(), args.period.as_deref());
-    let is_ods = args.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("ods"));
-    let bytes = if is_ods { book.to_ods() } else { book.to_xlsx()? };
-    std::fs::write(&args.output, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
+    let book = crate::synth::SBook::template(
+        args.structure.as_deref(),
+        args.innovation.as_deref(),
+        args.period.as_deref(),
+    );
+    let is_ods = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ods"));
+    let bytes = if is_ods {
+        book.to_ods()
+    } else {
+        book.to_xlsx()?
+    };
+    std::fs::write(&args.output, bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
     println!("Modèle écrit : {}", args.output.display());
     Ok(crate::exit::OK)
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::report;
-use crate::validate::Verdict;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,7 +28,9 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
-    let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let files = crate::ingest::discover(&args.paths)?;
     tracing::info!(files = files.len(), "validating files");
     let judged = report::judge_all(config, &files, today, args.annotate.is_some());
@@ -53,15 +54,32 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             writeln!(out)?;
         }
         OutputFormat::Table => report::print_human(&mut out, &reports)?,
+        OutputFormat::Csv => {
+            // One line per rejection (and per file refused whole).
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "file", "verdict", "sheet", "row", "column", "header", "value", "reason",
+            ])?;
+            for r in &reports {
+                let verdict = format!("{:?}", r.verdict);
+                if let Some(reason) = &r.reason {
+                    w.write_record([r.name.as_str(), &verdict, "", "", "", "", "", reason])?;
+                }
+                for j in &r.rejections {
+                    w.write_record([
+                        r.name.as_str(),
+                        &verdict,
+                        &j.sheet,
+                        &j.row.to_string(),
+                        &j.column,
+                        &j.header,
+                        &j.value,
+                        &j.reason,
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
     }
-    Ok(exit_code(reports.iter().map(|r| r.verdict)))
-}
-
-/// The worst verdict decides: 0 accepted, 1 rows rejected, 2 file rejected.
-pub fn exit_code(verdicts: impl Iterator<Item = Verdict>) -> u8 {
-    match verdicts.max() {
-        None | Some(Verdict::Accepted) => crate::exit::OK,
-        Some(Verdict::RowsRejected) => crate::exit::ROWS_REJECTED,
-        Some(Verdict::FileRejected) => crate::exit::FILE_REJECTED,
-    }
+    Ok(super::exit_code_of(reports.iter().map(|r| r.verdict)))
 }

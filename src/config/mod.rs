@@ -42,6 +42,67 @@ struct RawConfig {
     aliases: RawAliases,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    archive: ArchiveSettings,
+    #[serde(default)]
+    privacy: Privacy,
+    #[serde(default)]
+    reporting: Reporting,
+}
+
+/// When structures are expected to report.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reporting {
+    /// Days after the end of a quarter before a structure with no accepted
+    /// file for it is shown as late.
+    pub grace_days: u32,
+}
+
+impl Default for Reporting {
+    fn default() -> Self {
+        Reporting { grace_days: 30 }
+    }
+}
+
+/// What happens to received files.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveSettings {
+    /// Originals are deleted from the archive after this many days (their
+    /// records and hashes stay).
+    pub retention_days: u32,
+    /// Remove a file from the inbox once it is safely archived.
+    pub remove_from_inbox: bool,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        ArchiveSettings {
+            retention_days: 3650,
+            remove_from_inbox: false,
+        }
+    }
+}
+
+/// Protection of people in published figures and of their identities.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Privacy {
+    /// Cells covering fewer people than this are shown as `< threshold`.
+    pub threshold: i64,
+    /// File holding the identity hash key when `ESSAIM_HASH_KEY` is not set
+    /// (relative to the data folder; created owner-only on first run).
+    pub hash_key_file: PathBuf,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy {
+            threshold: 5,
+            hash_key_file: PathBuf::from("hash.key"),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +174,10 @@ pub struct Config {
     pub header_aliases: BTreeMap<String, String>,
     /// Safety limits for input files.
     pub limits: Limits,
+    pub archive: ArchiveSettings,
+    /// Small-count threshold; `hash_key_file` resolved against `data`.
+    pub privacy: Privacy,
+    pub reporting: Reporting,
 }
 
 impl Config {
@@ -155,8 +220,12 @@ impl Config {
         for (alias, code) in &raw.aliases.innovations {
             innovation_aliases.insert(fold(alias), code.clone());
         }
-        let registry =
-            Registry::load(&innovations_path, &structures_path, innovation_aliases, &mut problems);
+        let registry = Registry::load(
+            &innovations_path,
+            &structures_path,
+            innovation_aliases,
+            &mut problems,
+        );
 
         let mut header_aliases = BTreeMap::new();
         for (alias, canonical) in &raw.aliases.headers {
@@ -177,8 +246,15 @@ impl Config {
         {
             problems.push("[limits] every limit must be greater than zero".to_string());
         }
+        if raw.privacy.threshold < 1 {
+            problems.push("[privacy] threshold must be at least 1".to_string());
+        }
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
+        }
+        let mut privacy = raw.privacy;
+        if privacy.hash_key_file.is_relative() {
+            privacy.hash_key_file = data.join(&privacy.hash_key_file);
         }
         Ok(Config {
             source: source.to_path_buf(),
@@ -187,6 +263,9 @@ impl Config {
             registry,
             header_aliases,
             limits: raw.limits,
+            archive: raw.archive,
+            privacy,
+            reporting: raw.reporting,
         })
     }
 }

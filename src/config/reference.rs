@@ -102,7 +102,8 @@ impl Registry {
                 problems.push(format!("{}: duplicate code \"{code}\"", at("code")));
                 continue;
             }
-            reg.innovation_keys.insert(fold_compact(&code), code.clone());
+            reg.innovation_keys
+                .insert(fold_compact(&code), code.clone());
             reg.innovation_keys
                 .insert(fold_compact(&rec[1]), code.clone());
             reg.innovations.push(Innovation {
@@ -119,7 +120,14 @@ impl Registry {
             }
             reg.innovation_keys.insert(fold_compact(&alias), code);
         }
-        let cols = ["code", "nom", "innovation", "departement", "contact", "date_adhesion"];
+        let cols = [
+            "code",
+            "nom",
+            "innovation",
+            "departement",
+            "contact",
+            "date_adhesion",
+        ];
         for (line, rec) in read_csv(structures, &cols, problems) {
             let at = |field: &str| format!("{}, line {line}, field {field}", structures.display());
             let code = rec[0].trim().to_string();
@@ -153,7 +161,10 @@ impl Registry {
             }
             let contact = rec[4].trim().to_string();
             if !contact.is_empty() && !looks_like_email(&contact) {
-                problems.push(format!("{}: \"{contact}\" is not an e-mail address", at("contact")));
+                problems.push(format!(
+                    "{}: \"{contact}\" is not an e-mail address",
+                    at("contact")
+                ));
                 ok = false;
             }
             let joined = match NaiveDate::parse_from_str(rec[5].trim(), "%Y-%m-%d") {
@@ -203,7 +214,11 @@ impl Registry {
     }
 }
 
-fn read_csv(path: &Path, columns: &[&str], problems: &mut Vec<String>) -> Vec<(usize, Vec<String>)> {
+fn read_csv(
+    path: &Path,
+    columns: &[&str],
+    problems: &mut Vec<String>,
+) -> Vec<(usize, Vec<String>)> {
     let mut reader = match csv::ReaderBuilder::new().flexible(true).from_path(path) {
         Ok(r) => r,
         Err(e) => {
@@ -213,7 +228,10 @@ fn read_csv(path: &Path, columns: &[&str], problems: &mut Vec<String>) -> Vec<(u
     };
     match reader.headers() {
         Ok(h) => {
-            let got: Vec<String> = h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect();
+            let got: Vec<String> = h
+                .iter()
+                .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+                .collect();
             if got != columns {
                 problems.push(format!(
                     "{}: the header must be \"{}\" (found \"{}\")",

@@ -14,7 +14,11 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    out.send(Event::Opened(Meta { format: Format::Csv, date_1904: false, sheet_names: vec!["CSV".into()] }))?;
+    out.send(Event::Opened(Meta {
+        format: Format::Csv,
+        date_1904: false,
+        sheet_names: vec!["CSV".into()],
+    }))?;
     out.send(Event::Sheet("CSV".into()))?;
     let mut sent = 0;
     let mut dropped_columns = false;
@@ -33,20 +37,35 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
         let cells: Vec<Cell> = record
             .iter()
             .take(limits.max_columns)
-            .map(|f| if f.is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
+            .map(|f| {
+                if f.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(f.to_string())
+                }
+            })
             .collect();
-        let row = Row { number: u32::try_from(index).unwrap_or(u32::MAX), cells };
+        let row = Row {
+            number: u32::try_from(index).unwrap_or(u32::MAX),
+            cells,
+        };
         if row.is_blank() {
             continue;
         }
         if sent >= limits.max_rows {
-            return Err(ReadError::TooManyRows { sheet: "CSV".into(), max: limits.max_rows });
+            return Err(ReadError::TooManyRows {
+                sheet: "CSV".into(),
+                max: limits.max_rows,
+            });
         }
         sent += 1;
         out.send(Event::Row(row))?;
     }
     if dropped_columns {
-        out.send(Event::Notice(format!("Les colonnes au-delà de la {}e ont été ignorées.", limits.max_columns)))?;
+        out.send(Event::Notice(format!(
+            "Les colonnes au-delà de la {}e ont été ignorées.",
+            limits.max_columns
+        )))?;
     }
     Ok(())
 }
@@ -89,10 +108,7 @@ pub fn sniff_delimiter(text: &str) -> u8 {
         .collect();
     let mut best = (b';', 0usize);
     for d in [b';', b',', b'\t', b'|'] {
-        let counts: Vec<usize> = lines
-            .iter()
-            .map(|l| count_outside_quotes(l, d))
-            .collect();
+        let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
         // Score: lines where the delimiter appears, weighted by its usual count.
         let mut sorted = counts.clone();
         sorted.sort_unstable();

@@ -135,7 +135,9 @@ pub enum ReadError {
     /// The consumer stopped listening (internal, never shown).
     #[error("lecture interrompue")]
     Stopped,
-    #[error("L'encodage du fichier CSV n'est pas reconnu (UTF-8, UTF-16 ou Windows-1252 attendus).")]
+    #[error(
+        "L'encodage du fichier CSV n'est pas reconnu (UTF-8, UTF-16 ou Windows-1252 attendus)."
+    )]
     Encoding,
 }
 
@@ -226,7 +228,9 @@ impl Stream {
         let left = self.deadline.saturating_duration_since(Instant::now());
         match self.rx.recv_timeout(left) {
             Ok(ev) => Some(ev),
-            Err(mpsc::RecvTimeoutError::Timeout) => Some(Err(ReadError::Timeout { secs: self.secs })),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Some(Err(ReadError::Timeout { secs: self.secs }))
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => None,
         }
     }
@@ -301,7 +305,10 @@ pub fn read(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Workb
                 wb.date_1904 = m.date_1904;
                 wb.sheet_names = m.sheet_names;
             }
-            Event::Sheet(name) => wb.sheets.push(Sheet { name, rows: Vec::new() }),
+            Event::Sheet(name) => wb.sheets.push(Sheet {
+                name,
+                rows: Vec::new(),
+            }),
             Event::Row(r) => {
                 if let Some(sheet) = wb.sheets.last_mut() {
                     sheet.rows.push(r);

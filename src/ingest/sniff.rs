@@ -90,7 +90,10 @@ fn sniff_zip(bytes: &[u8], limits: &Limits) -> Result<Format, ReadError> {
             let mut s = String::new();
             let _ = std::io::Read::read_to_string(&mut std::io::Read::take(&mut f, 200), &mut s);
             if !s.contains("spreadsheet") {
-                return Err(ReadError::NotASpreadsheet(format!("document OpenDocument « {} »", s.trim())));
+                return Err(ReadError::NotASpreadsheet(format!(
+                    "document OpenDocument « {} »",
+                    s.trim()
+                )));
             }
         }
         return Ok(Format::Ods);
@@ -98,7 +101,10 @@ fn sniff_zip(bytes: &[u8], limits: &Limits) -> Result<Format, ReadError> {
     if names.iter().any(|n| n.ends_with("workbook.bin")) {
         return Ok(Format::Xlsb);
     }
-    if names.iter().any(|n| n.ends_with("workbook.xml") || n.ends_with("workbook2.xml")) {
+    if names
+        .iter()
+        .any(|n| n.ends_with("workbook.xml") || n.ends_with("workbook2.xml"))
+    {
         return Ok(Format::Xlsx);
     }
     if has("word/document.xml") {
@@ -109,7 +115,9 @@ fn sniff_zip(bytes: &[u8], limits: &Limits) -> Result<Format, ReadError> {
 
 fn contains_utf16(haystack: &[u8], needle: &str) -> bool {
     let pattern: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    haystack.windows(pattern.len()).any(|w| w == pattern.as_slice())
+    haystack
+        .windows(pattern.len())
+        .any(|w| w == pattern.as_slice())
 }
 
 /// Text if it has a UTF-16 BOM, or no NUL byte and few control characters

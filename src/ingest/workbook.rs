@@ -13,24 +13,34 @@ use crate::config::Limits;
 
 type Rs = Cursor<Arc<[u8]>>;
 
-pub(super) fn read(format: Format, bytes: Arc<[u8]>, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError> {
+pub(super) fn read(
+    format: Format,
+    bytes: Arc<[u8]>,
+    limits: &Limits,
+    plan: SheetPlan,
+    out: &Sender,
+) -> Result<(), ReadError> {
     let rs = Cursor::new(bytes);
     match format {
         Format::Xlsx => {
-            let mut wb = Xlsx::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsxError::Password)))?;
+            let mut wb = Xlsx::new(rs)
+                .map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsxError::Password)))?;
             read_xlsx(&mut wb, limits, plan, out)
         }
         Format::Xlsb => {
-            let wb: Xlsb<Rs> = Xlsb::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsbError::Password)))?;
+            let wb: Xlsb<Rs> = Xlsb::new(rs)
+                .map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsbError::Password)))?;
             read_ranges(wb, format, false, limits, plan, out)
         }
         Format::Xls => {
-            let wb: Xls<Rs> = Xls::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsError::Password)))?;
+            let wb: Xls<Rs> = Xls::new(rs)
+                .map_err(|e| map_err(&e.to_string(), matches!(e, calamine::XlsError::Password)))?;
             let is_1904 = wb.has_1904_epoch();
             read_ranges(wb, format, is_1904, limits, plan, out)
         }
         Format::Ods => {
-            let wb: Ods<Rs> = Ods::new(rs).map_err(|e| map_err(&e.to_string(), matches!(e, calamine::OdsError::Password)))?;
+            let wb: Ods<Rs> = Ods::new(rs)
+                .map_err(|e| map_err(&e.to_string(), matches!(e, calamine::OdsError::Password)))?;
             read_ranges(wb, format, false, limits, plan, out)
         }
         Format::Csv => Err(ReadError::Corrupt("format inattendu".into())),
@@ -45,13 +55,27 @@ fn map_err(message: &str, password: bool) -> ReadError {
     }
 }
 
-fn read_xlsx(wb: &mut Xlsx<Rs>, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError> {
+fn read_xlsx(
+    wb: &mut Xlsx<Rs>,
+    limits: &Limits,
+    plan: SheetPlan,
+    out: &Sender,
+) -> Result<(), ReadError> {
     let sheet_names = wb.sheet_names();
-    out.send(Event::Opened(Meta { format: Format::Xlsx, date_1904: wb.has_1904_epoch(), sheet_names: sheet_names.clone() }))?;
+    out.send(Event::Opened(Meta {
+        format: Format::Xlsx,
+        date_1904: wb.has_1904_epoch(),
+        sheet_names: sheet_names.clone(),
+    }))?;
     for name in plan(&sheet_names) {
-        let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| map_err(&e.to_string(), false))?;
+        let mut reader = wb
+            .worksheet_cells_reader(&name)
+            .map_err(|e| map_err(&e.to_string(), false))?;
         let mut rows = RowEmitter::new(&name, limits, out)?;
-        while let Some(cell) = reader.next_cell().map_err(|e| map_err(&e.to_string(), false))? {
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| map_err(&e.to_string(), false))?
+        {
             let (row, col) = cell.get_position();
             rows.push(row, col, from_data_ref(cell.get_value().clone()))?;
         }
@@ -60,14 +84,27 @@ fn read_xlsx(wb: &mut Xlsx<Rs>, limits: &Limits, plan: SheetPlan, out: &Sender) 
     Ok(())
 }
 
-fn read_ranges<R: Reader<Rs>>(mut wb: R, format: Format, is_1904: bool, limits: &Limits, plan: SheetPlan, out: &Sender) -> Result<(), ReadError>
+fn read_ranges<R: Reader<Rs>>(
+    mut wb: R,
+    format: Format,
+    is_1904: bool,
+    limits: &Limits,
+    plan: SheetPlan,
+    out: &Sender,
+) -> Result<(), ReadError>
 where
     R::Error: std::fmt::Display,
 {
     let sheet_names = wb.sheet_names();
-    out.send(Event::Opened(Meta { format, date_1904: is_1904, sheet_names: sheet_names.clone() }))?;
+    out.send(Event::Opened(Meta {
+        format,
+        date_1904: is_1904,
+        sheet_names: sheet_names.clone(),
+    }))?;
     for name in plan(&sheet_names) {
-        let range = wb.worksheet_range(&name).map_err(|e| map_err(&e.to_string(), false))?;
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| map_err(&e.to_string(), false))?;
         let mut rows = RowEmitter::new(&name, limits, out)?;
         let (r0, c0) = range.start().unwrap_or((0, 0));
         for (row, col, value) in range.used_cells() {
@@ -93,7 +130,14 @@ struct RowEmitter<'a> {
 impl<'a> RowEmitter<'a> {
     fn new(name: &str, limits: &'a Limits, out: &'a Sender) -> Result<Self, ReadError> {
         out.send(Event::Sheet(name.to_string()))?;
-        Ok(RowEmitter { name: name.to_string(), limits, out, current: None, sent: 0, dropped_columns: false })
+        Ok(RowEmitter {
+            name: name.to_string(),
+            limits,
+            out,
+            current: None,
+            sent: 0,
+            dropped_columns: false,
+        })
     }
 
     fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), ReadError> {
@@ -108,7 +152,10 @@ impl<'a> RowEmitter<'a> {
         let number = row + 1;
         if self.current.as_ref().is_none_or(|r| r.number != number) {
             self.flush()?;
-            self.current = Some(Row { number, cells: Vec::new() });
+            self.current = Some(Row {
+                number,
+                cells: Vec::new(),
+            });
         }
         if let Some(cur) = self.current.as_mut() {
             if cur.cells.len() <= col {
@@ -125,7 +172,10 @@ impl<'a> RowEmitter<'a> {
                 return Ok(());
             }
             if self.sent >= self.limits.max_rows {
-                return Err(ReadError::TooManyRows { sheet: self.name.clone(), max: self.limits.max_rows });
+                return Err(ReadError::TooManyRows {
+                    sheet: self.name.clone(),
+                    max: self.limits.max_rows,
+                });
             }
             self.sent += 1;
             self.out.send(Event::Row(row))?;

@@ -20,7 +20,10 @@ pub enum SCell {
     /// A real date cell (formatted dd/mm/yyyy).
     Date(NaiveDate),
     /// A formula with its cached result, as a spreadsheet saves it.
-    Formula { formula: String, result: f64 },
+    Formula {
+        formula: String,
+        result: f64,
+    },
 }
 
 impl From<&str> for SCell {
@@ -60,7 +63,10 @@ pub struct SSheet {
 
 impl SSheet {
     pub fn new(name: &str) -> Self {
-        SSheet { name: name.to_string(), rows: Vec::new() }
+        SSheet {
+            name: name.to_string(),
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row.
@@ -87,7 +93,11 @@ macro_rules! cells {
 impl SBook {
     /// The blank reporting template, headers only, with the `Structure`
     /// sheet's fields (filled in when given).
-    pub fn template(structure: Option<&str>, innovation: Option<&str>, period: Option<&str>) -> SBook {
+    pub fn template(
+        structure: Option<&str>,
+        innovation: Option<&str>,
+        period: Option<&str>,
+    ) -> SBook {
         let mut s = SSheet::new("Structure");
         s.row(cells!["Code structure", structure.unwrap_or("")]);
         s.row(cells!["Innovation", innovation.unwrap_or("")]);
@@ -100,7 +110,10 @@ impl SBook {
             sheet.row(t.columns().iter().map(|c| SCell::from(c.header)));
             sheets.push(sheet);
         }
-        SBook { sheets, date_1904: false }
+        SBook {
+            sheets,
+            date_1904: false,
+        }
     }
 
     /// The workbook as xlsx bytes.
@@ -129,10 +142,19 @@ impl SBook {
                         }
                         SCell::Date(d) => {
                             // Written as a serial so the 1904 system can be honoured.
-                            ws.write_number_with_format(r, c, excel_serial(*d) - epoch_shift, &date)?;
+                            ws.write_number_with_format(
+                                r,
+                                c,
+                                excel_serial(*d) - epoch_shift,
+                                &date,
+                            )?;
                         }
                         SCell::Formula { formula, result } => {
-                            ws.write_formula(r, c, Formula::new(formula).set_result(result.to_string()))?;
+                            ws.write_formula(
+                                r,
+                                c,
+                                Formula::new(formula).set_result(result.to_string()),
+                            )?;
                         }
                     }
                 }
@@ -153,7 +175,10 @@ impl SBook {
 
     /// One sheet as CSV text with the given delimiter (dates as dd/mm/yyyy).
     pub fn sheet_to_csv(&self, sheet: &str, delimiter: u8) -> String {
-        let mut w = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::new());
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_writer(Vec::new());
         if let Some(s) = self.sheets.iter().find(|s| s.name == sheet) {
             for row in &s.rows {
                 let fields: Vec<String> = row.iter().map(csv_text).collect();
@@ -195,10 +220,15 @@ fn set_1904(xlsx: &[u8]) -> Option<Vec<u8>> {
         let mut data = Vec::new();
         f.read_to_end(&mut data).ok()?;
         if name == "xl/workbook.xml" {
-            let s = String::from_utf8(data).ok()?.replacen("<workbookPr ", "<workbookPr date1904=\"1\" ", 1);
+            let s = String::from_utf8(data).ok()?.replacen(
+                "<workbookPr ",
+                "<workbookPr date1904=\"1\" ",
+                1,
+            );
             data = s.into_bytes();
         }
-        out.start_file(name, zip::write::SimpleFileOptions::default()).ok()?;
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .ok()?;
         out.write_all(&data).ok()?;
     }
     Some(out.finish().ok()?.into_inner())

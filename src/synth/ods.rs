@@ -7,7 +7,10 @@ use std::io::{Cursor, Write};
 use super::{SBook, SCell};
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub(super) fn write(book: &SBook) -> Vec<u8> {
@@ -16,7 +19,10 @@ pub(super) fn write(book: &SBook) -> Vec<u8> {
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2"><office:body><office:spreadsheet>"#,
     );
     for sheet in &book.sheets {
-        content.push_str(&format!("<table:table table:name=\"{}\">", esc(&sheet.name)));
+        content.push_str(&format!(
+            "<table:table table:name=\"{}\">",
+            esc(&sheet.name)
+        ));
         for row in &sheet.rows {
             content.push_str("<table:table-row>");
             for cell in row {
@@ -48,10 +54,15 @@ pub(super) fn write(book: &SBook) -> Vec<u8> {
     let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let deflated = zip::write::SimpleFileOptions::default();
     let parts: [(&str, &[u8], _); 3] = [
-        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet", stored),
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+            stored,
+        ),
         ("content.xml", content.as_bytes(), deflated),
         ("META-INF/manifest.xml", manifest.as_bytes(), deflated),
     ];

@@ -17,8 +17,14 @@ pub fn error_text(cell: &Cell) -> Option<String> {
         Cell::Error(e) => Some(e.clone()),
         Cell::Text(s) => {
             let t = s.trim();
-            let known = ["#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#VALEUR!", "#NAME?", "#NOM?", "#NUM!", "#NULL!", "#NUL!"];
-            known.iter().any(|k| k.eq_ignore_ascii_case(t)).then(|| t.to_string())
+            let known = [
+                "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#VALEUR!", "#NAME?", "#NOM?", "#NUM!",
+                "#NULL!", "#NUL!",
+            ];
+            known
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(t))
+                .then(|| t.to_string())
         }
         _ => None,
     }
@@ -36,9 +42,8 @@ pub fn date(cell: &Cell, date_1904: bool) -> Result<NaiveDate, Reason> {
             if let Ok(n) = t.parse::<f64>() {
                 return serial(n, date_1904);
             }
-            text_date(t).ok_or_else(|| {
-                "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)".to_string()
-            })
+            text_date(t)
+                .ok_or_else(|| "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)".to_string())
         }
         _ => Err("date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)".to_string()),
     }
@@ -203,7 +208,15 @@ mod tests {
 
     #[test]
     fn dates_in_every_tolerated_spelling() {
-        for s in ["15/03/2019", "15/03/19", "15-03-2019", "2019-03-15", "15.03.2019", " 15/3/2019 ", "2019-03-15 00:00:00"] {
+        for s in [
+            "15/03/2019",
+            "15/03/19",
+            "15-03-2019",
+            "2019-03-15",
+            "15.03.2019",
+            " 15/3/2019 ",
+            "2019-03-15 00:00:00",
+        ] {
             assert_eq!(date(&text(s), false), Ok(d(2019, 3, 15)), "{s}");
         }
         assert_eq!(date(&text("01/01/30"), false), Ok(d(1930, 1, 1)));
@@ -218,7 +231,10 @@ mod tests {
     fn serials_in_both_date_systems() {
         // 43539 is 2019-03-15 in the 1900 system; 1462 days earlier in 1904.
         assert_eq!(date(&Cell::Number(43539.0), false), Ok(d(2019, 3, 15)));
-        assert_eq!(date(&Cell::Number(43539.0 - 1462.0), true), Ok(d(2019, 3, 15)));
+        assert_eq!(
+            date(&Cell::Number(43539.0 - 1462.0), true),
+            Ok(d(2019, 3, 15))
+        );
         assert_eq!(date(&text("43539"), false), Ok(d(2019, 3, 15)));
         assert!(date(&Cell::Number(-4.0), false).is_err());
     }
@@ -237,13 +253,19 @@ mod tests {
     #[test]
     fn siret_checks() {
         // 73282932000074 is a valid SIRET (Luhn).
-        assert_eq!(company_id(&text("732 829 320 00074")), Ok(CompanyId::Siret("73282932000074".into())));
+        assert_eq!(
+            company_id(&text("732 829 320 00074")),
+            Ok(CompanyId::Siret("73282932000074".into()))
+        );
         assert!(company_id(&text("73282932000075")).is_err());
         // La Poste: digit sum multiple of 5.
         assert!(company_id(&text("35600000000001")).is_ok());
         assert!(company_id(&text("35600000000002")).is_err());
         // A SIREN alone.
-        assert_eq!(company_id(&text("732829320")), Ok(CompanyId::Siren("732829320".into())));
+        assert_eq!(
+            company_id(&text("732829320")),
+            Ok(CompanyId::Siren("732829320".into()))
+        );
         // A number cell that lost its leading zeros is restored.
         assert_eq!(
             company_id(&Cell::Number(572132700012.0)),

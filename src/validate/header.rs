@@ -81,7 +81,10 @@ pub enum Field {
 impl Field {
     /// Whether the value identifies a person: never echoed in reports.
     pub fn is_identity(self) -> bool {
-        matches!(self, Field::Identifiant | Field::Nom | Field::Prenom | Field::DateNaissance)
+        matches!(
+            self,
+            Field::Identifiant | Field::Nom | Field::Prenom | Field::DateNaissance
+        )
     }
 }
 
@@ -104,19 +107,35 @@ pub struct Column {
 }
 
 const fn col(field: Field, header: &'static str, need: Need) -> Column {
-    Column { field, header, need }
+    Column {
+        field,
+        header,
+        need,
+    }
 }
 
 const DEMANDEURS: &[Column] = &[
-    col(Field::Identifiant, "Identifiant France Travail", Need::Identity),
+    col(
+        Field::Identifiant,
+        "Identifiant France Travail",
+        Need::Identity,
+    ),
     col(Field::Nom, "Nom", Need::Identity),
     col(Field::Prenom, "Prénom", Need::Identity),
     col(Field::DateNaissance, "Date de naissance", Need::Identity),
     col(Field::Sexe, "Sexe", Need::Optional),
     col(Field::CodePostal, "Code postal", Need::Required),
     col(Field::DateEntree, "Date d'entrée", Need::Required),
-    col(Field::DureeChomage, "Durée de chômage (mois)", Need::Required),
-    col(Field::NiveauFormation, "Niveau de formation", Need::Optional),
+    col(
+        Field::DureeChomage,
+        "Durée de chômage (mois)",
+        Need::Required,
+    ),
+    col(
+        Field::NiveauFormation,
+        "Niveau de formation",
+        Need::Optional,
+    ),
     col(Field::Situation, "Situation à la sortie", Need::Optional),
     col(Field::DateSortie, "Date de sortie", Need::Optional),
 ];
@@ -153,7 +172,11 @@ pub fn is_known_header(header: &str) -> bool {
 
 /// Every template header, for messages.
 pub fn known_headers() -> Vec<&'static str> {
-    let mut v: Vec<&str> = Table::ALL.iter().flat_map(|t| t.columns()).map(|c| c.header).collect();
+    let mut v: Vec<&str> = Table::ALL
+        .iter()
+        .flat_map(|t| t.columns())
+        .map(|c| c.header)
+        .collect();
     v.dedup();
     v
 }
@@ -203,9 +226,17 @@ pub fn locate(
         }
         let canonical = aliases.get(&fold(text))?;
         let ck = header_key(canonical);
-        columns.iter().find(|c| header_key(c.header) == ck).map(|c| (c.field, true))
+        columns
+            .iter()
+            .find(|c| header_key(c.header) == ck)
+            .map(|c| (c.field, true))
     };
-    let score = |row: &Row| row.cells.iter().filter(|c| resolve(&c.display()).is_some()).count();
+    let score = |row: &Row| {
+        row.cells
+            .iter()
+            .filter(|c| resolve(&c.display()).is_some())
+            .count()
+    };
     let best = sheet
         .rows
         .iter()
@@ -243,7 +274,11 @@ pub fn locate(
                     continue;
                 }
                 if via_alias {
-                    let canonical = columns.iter().find(|c| c.field == field).map(|c| c.header).unwrap_or("");
+                    let canonical = columns
+                        .iter()
+                        .find(|c| c.field == field)
+                        .map(|c| c.header)
+                        .unwrap_or("");
                     notices.push(format!("Colonne « {written} » lue comme « {canonical} »."));
                 }
                 map.insert(field, (i, written));
@@ -303,7 +338,11 @@ pub fn quote_list(items: &[&str]) -> String {
     if items.is_empty() {
         return "aucune".to_string();
     }
-    items.iter().map(|s| format!("« {s} »")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("« {s} »"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -314,7 +353,16 @@ mod tests {
     fn row(n: u32, cells: &[&str]) -> Row {
         Row {
             number: n,
-            cells: cells.iter().map(|s| if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) }).collect(),
+            cells: cells
+                .iter()
+                .map(|s| {
+                    if s.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(s.to_string())
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -324,27 +372,55 @@ mod tests {
             name: "Demandeurs d'emploi".into(),
             rows: vec![
                 row(1, &["Suivi des demandeurs — 2019"]),
-                row(3, &["  IDENTIFIANT france travail ", "code POSTAL", "Date d’entrée", "Nb mois chômage", "Commentaire"]),
+                row(
+                    3,
+                    &[
+                        "  IDENTIFIANT france travail ",
+                        "code POSTAL",
+                        "Date d’entrée",
+                        "Nb mois chômage",
+                        "Commentaire",
+                    ],
+                ),
                 row(4, &["X1", "75001", "01/01/2019", "13", ""]),
             ],
         };
         let mut aliases = BTreeMap::new();
-        aliases.insert(fold("Nb mois chômage"), "Durée de chômage (mois)".to_string());
+        aliases.insert(
+            fold("Nb mois chômage"),
+            "Durée de chômage (mois)".to_string(),
+        );
         let map = locate(&sheet, Table::Demandeurs, &aliases).unwrap();
         assert_eq!(map.row_index, 1);
         assert_eq!(map.columns[&Field::DureeChomage].0, 3);
-        assert!(map.notices.iter().any(|n| n.contains("Commentaire") && n.contains("ignorée")));
-        assert!(map.notices.iter().any(|n| n.contains("lue comme « Durée de chômage (mois) »")));
+        assert!(map
+            .notices
+            .iter()
+            .any(|n| n.contains("Commentaire") && n.contains("ignorée")));
+        assert!(map
+            .notices
+            .iter()
+            .any(|n| n.contains("lue comme « Durée de chômage (mois) »")));
     }
 
     #[test]
     fn missing_required_column_names_what_was_found() {
         let sheet = Sheet {
             name: "Demandeurs d'emploi".into(),
-            rows: vec![row(1, &["Identifiant France Travail", "Code postal", "Durée de chômage (mois)"])],
+            rows: vec![row(
+                1,
+                &[
+                    "Identifiant France Travail",
+                    "Code postal",
+                    "Durée de chômage (mois)",
+                ],
+            )],
         };
         let err = locate(&sheet, Table::Demandeurs, &BTreeMap::new()).unwrap_err();
-        assert!(err.starts_with("Colonne obligatoire absente : « Date d'entrée ». Colonnes trouvées"), "{err}");
+        assert!(
+            err.starts_with("Colonne obligatoire absente : « Date d'entrée ». Colonnes trouvées"),
+            "{err}"
+        );
         assert!(err.contains("« Code postal »"));
     }
 }

@@ -163,7 +163,9 @@ impl FileReport {
 
     /// Rows read, accepted and rejected over every table.
     pub fn totals(&self) -> (usize, usize, usize) {
-        self.tables.iter().fold((0, 0, 0), |(r, a, j), t| (r + t.rows, a + t.accepted, j + t.rejected))
+        self.tables.iter().fold((0, 0, 0), |(r, a, j), t| {
+            (r + t.rows, a + t.accepted, j + t.rejected)
+        })
     }
 }
 
@@ -174,7 +176,12 @@ fn plan_sheets(names: &[String]) -> Vec<String> {
     wanted.extend(Table::ALL.iter().map(|t| t.sheet_name()));
     wanted
         .iter()
-        .filter_map(|w| names.iter().find(|n| header_key(n) == header_key(w)).cloned())
+        .filter_map(|w| {
+            names
+                .iter()
+                .find(|n| header_key(n) == header_key(w))
+                .cloned()
+        })
         .collect()
 }
 
@@ -195,7 +202,11 @@ enum Current {
     Table(TableJudge),
 }
 
-fn judge_stream(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+fn judge_stream(
+    file: &SourceFile,
+    ctx: &Context<'_>,
+    report: &mut FileReport,
+) -> Result<(), String> {
     let mut stream = ingest::stream(file, ctx.limits, plan_sheets).map_err(|e| e.to_string())?;
     let mut csv: Option<(Period, Table)> = None;
     let mut period: Option<Period> = None;
@@ -222,7 +233,10 @@ fn judge_stream(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -
                 current = Some(if let Some((p, table)) = csv {
                     Current::Table(TableJudge::new(table, table.csv_name(), false, p))
                 } else if header_key(&name) == header_key("Structure") {
-                    Current::Structure { name, rows: Vec::new() }
+                    Current::Structure {
+                        name,
+                        rows: Vec::new(),
+                    }
                 } else {
                     let table = Table::ALL
                         .into_iter()
@@ -243,7 +257,10 @@ fn judge_stream(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -
     if let Some(done) = current.take() {
         finish_sheet(done, ctx, report, &mut period, &mut carried)?;
     }
-    if csv.is_some() && report.tables.iter().all(|t| t.rows == 0) && carried.iter().all(|c: &(Table, bool)| !c.1) {
+    if csv.is_some()
+        && report.tables.iter().all(|t| t.rows == 0)
+        && carried.iter().all(|c: &(Table, bool)| !c.1)
+    {
         return Err("Fichier vide.".into());
     }
     report.data.carried = carried.into_iter().map(|(t, _)| t).collect();
@@ -270,14 +287,21 @@ fn finish_sheet(
     Ok(())
 }
 
-fn csv_preamble(file: &SourceFile, ctx: &Context<'_>, report: &mut FileReport) -> Result<(Period, Table), String> {
+fn csv_preamble(
+    file: &SourceFile,
+    ctx: &Context<'_>,
+    report: &mut FileReport,
+) -> Result<(Period, Table), String> {
     let (code, period, table) = parse_csv_name(&file.name).ok_or_else(|| {
         format!(
             "Nom de fichier non conforme : « {} ». Un fichier CSV doit s'appeler <code structure>_<période>_<table>.csv, par exemple TAPAJ-BDX-01_2019-T1_demandeurs.csv (table : demandeurs, entreprises ou professionnels).",
             file.name
         )
     })?;
-    let structure = ctx.registry.structure(&code).ok_or_else(|| unknown_structure(&code))?;
+    let structure = ctx
+        .registry
+        .structure(&code)
+        .ok_or_else(|| unknown_structure(&code))?;
     report.structure = Some(structure.code.clone());
     report.innovation = Some(structure.innovation.clone());
     let period = Period::parse(&period).ok_or_else(|| invalid_period(&period))?;
@@ -305,17 +329,23 @@ fn invalid_period(p: &str) -> String {
 
 fn check_period(p: Period, today: NaiveDate) -> Result<(), String> {
     if p.start() > today {
-        return Err(format!("Période {p} dans le futur : elle n'a pas encore commencé."));
+        return Err(format!(
+            "Période {p} dans le futur : elle n'a pas encore commencé."
+        ));
     }
     Ok(())
 }
 
 fn check_sheets(names: &[String]) -> Result<(), String> {
     let has = |n: &str| names.iter().any(|x| header_key(x) == header_key(n));
-    let missing: Vec<&str> = ["Structure", Table::Demandeurs.sheet_name(), Table::Entreprises.sheet_name()]
-        .into_iter()
-        .filter(|n| !has(n))
-        .collect();
+    let missing: Vec<&str> = [
+        "Structure",
+        Table::Demandeurs.sheet_name(),
+        Table::Entreprises.sheet_name(),
+    ]
+    .into_iter()
+    .filter(|n| !has(n))
+    .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -325,15 +355,30 @@ fn check_sheets(names: &[String]) -> Result<(), String> {
     } else {
         format!("Feuilles obligatoires absentes : {}.", quote_list(&missing))
     };
-    Err(format!("{what} Feuilles trouvées : {}.", quote_list(&found)))
+    Err(format!(
+        "{what} Feuilles trouvées : {}.",
+        quote_list(&found)
+    ))
 }
 
 /// The `Structure` sheet: field names in one column, values in the next.
-fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileReport) -> Result<Period, String> {
+fn judge_structure_sheet(
+    sheet: &Sheet,
+    ctx: &Context<'_>,
+    report: &mut FileReport,
+) -> Result<Period, String> {
     let mut fields: BTreeMap<&str, (u32, usize, Cell)> = BTreeMap::new();
-    let names = ["Code structure", "Innovation", "Période", "Professionnels mobilisés", "Contact"];
+    let names = [
+        "Code structure",
+        "Innovation",
+        "Période",
+        "Professionnels mobilisés",
+        "Contact",
+    ];
     for row in &sheet.rows {
-        let Some(key_col) = row.cells.iter().position(|c| !c.is_blank()) else { continue };
+        let Some(key_col) = row.cells.iter().position(|c| !c.is_blank()) else {
+            continue;
+        };
         let key = header_key(&row.cells[key_col].display());
         if let Some(name) = names.iter().find(|n| header_key(n) == key) {
             let value = row.cells[key_col + 1..]
@@ -346,14 +391,24 @@ fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileRepo
         }
     }
     let text = |name: &str| -> Option<String> {
-        fields.get(name).map(|(_, _, c)| c.display().trim().to_string()).filter(|s| !s.is_empty())
+        fields
+            .get(name)
+            .map(|(_, _, c)| c.display().trim().to_string())
+            .filter(|s| !s.is_empty())
     };
-    let code = text("Code structure")
-        .ok_or_else(|| "Feuille « Structure » : le champ obligatoire « Code structure » est absent ou vide.".to_string())?;
-    let structure = ctx.registry.structure(&code).ok_or_else(|| unknown_structure(&code))?;
+    let code = text("Code structure").ok_or_else(|| {
+        "Feuille « Structure » : le champ obligatoire « Code structure » est absent ou vide."
+            .to_string()
+    })?;
+    let structure = ctx
+        .registry
+        .structure(&code)
+        .ok_or_else(|| unknown_structure(&code))?;
     report.structure = Some(structure.code.clone());
-    let written = text("Innovation")
-        .ok_or_else(|| "Feuille « Structure » : le champ obligatoire « Innovation » est absent ou vide.".to_string())?;
+    let written = text("Innovation").ok_or_else(|| {
+        "Feuille « Structure » : le champ obligatoire « Innovation » est absent ou vide."
+            .to_string()
+    })?;
     let registered = ctx.registry.innovation(&structure.innovation);
     let matches = ctx
         .registry
@@ -374,7 +429,12 @@ fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileRepo
             let written = c.display();
             Period::parse(&written).ok_or_else(|| invalid_period(written.trim()))?
         }
-        _ => return Err("Feuille « Structure » : le champ obligatoire « Période » est absent ou vide.".into()),
+        _ => {
+            return Err(
+                "Feuille « Structure » : le champ obligatoire « Période » est absent ou vide."
+                    .into(),
+            )
+        }
     };
     check_period(period, ctx.today)?;
     report.period = Some(period);
@@ -419,7 +479,12 @@ impl TableJudge {
             period,
             buffer: Vec::new(),
             map: None,
-            count: TableCount { table, rows: 0, accepted: 0, rejected: 0 },
+            count: TableCount {
+                table,
+                rows: 0,
+                accepted: 0,
+                rejected: 0,
+            },
         }
     }
 
@@ -436,9 +501,16 @@ impl TableJudge {
     }
 
     fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
-        let sheet = Sheet { name: self.sheet.clone(), rows: std::mem::take(&mut self.buffer) };
+        let sheet = Sheet {
+            name: self.sheet.clone(),
+            rows: std::mem::take(&mut self.buffer),
+        };
         let map = header::locate(&sheet, self.table, ctx.header_aliases)?;
-        let label = if self.sheet == self.table.csv_name() { String::new() } else { format!("Feuille « {} » : ", self.sheet) };
+        let label = if self.sheet == self.table.csv_name() {
+            String::new()
+        } else {
+            format!("Feuille « {} » : ", self.sheet)
+        };
         for n in &map.notices {
             report.notices.push(format!("{label}{n}"));
         }
@@ -466,12 +538,23 @@ impl TableJudge {
             return;
         }
         if is_total_row(row) {
-            let label = if self.sheet == self.table.csv_name() { String::new() } else { format!("Feuille « {} » : ", self.sheet) };
-            report.notices.push(format!("{label}Ligne {} « Total » ignorée.", row.number));
+            let label = if self.sheet == self.table.csv_name() {
+                String::new()
+            } else {
+                format!("Feuille « {} » : ", self.sheet)
+            };
+            report
+                .notices
+                .push(format!("{label}Ligne {} « Total » ignorée.", row.number));
             return;
         }
         self.count.rows += 1;
-        let mut check = RowCheck { sheet: &self.sheet, map, row, problems: Vec::new() };
+        let mut check = RowCheck {
+            sheet: &self.sheet,
+            map,
+            row,
+            problems: Vec::new(),
+        };
         match self.table {
             Table::Demandeurs => {
                 if let Some(r) = job_seeker(&mut check, self.date_1904, self.period, ctx.today) {
@@ -514,7 +597,10 @@ struct RowCheck<'a> {
 
 impl<'a> RowCheck<'a> {
     fn cell(&self, f: Field) -> &'a Cell {
-        self.map.columns.get(&f).map_or(&Cell::Empty, |(c, _)| self.row.cell(*c))
+        self.map
+            .columns
+            .get(&f)
+            .map_or(&Cell::Empty, |(c, _)| self.row.cell(*c))
     }
 
     /// The cell when it holds something usable; an error cell or a blank in
@@ -523,13 +609,17 @@ impl<'a> RowCheck<'a> {
         let cell = self.cell(f);
         if let Some(err) = coerce::error_text(cell) {
             if required {
-                self.problems.push((f, format!("cellule en erreur ({err}) dans une colonne obligatoire")));
+                self.problems.push((
+                    f,
+                    format!("cellule en erreur ({err}) dans une colonne obligatoire"),
+                ));
             }
             return None;
         }
         if cell.is_blank() {
             if required {
-                self.problems.push((f, "valeur obligatoire manquante".into()));
+                self.problems
+                    .push((f, "valeur obligatoire manquante".into()));
             }
             return None;
         }
@@ -544,7 +634,13 @@ impl<'a> RowCheck<'a> {
         let cell = self.get(f, required)?;
         let v = T::parse(&cell.display());
         if v.is_none() {
-            self.fail(f, format!("valeur non reconnue ; valeurs possibles : {}", quote_list(&T::labels())));
+            self.fail(
+                f,
+                format!(
+                    "valeur non reconnue ; valeurs possibles : {}",
+                    quote_list(&T::labels())
+                ),
+            );
         }
         v
     }
@@ -581,7 +677,8 @@ impl<'a> RowCheck<'a> {
     }
 
     fn text(&mut self, f: Field, required: bool) -> Option<String> {
-        self.get(f, required).map(|c| c.display().trim().to_string())
+        self.get(f, required)
+            .map(|c| c.display().trim().to_string())
     }
 
     fn into_rejections(self) -> Vec<Rejection> {
@@ -596,7 +693,11 @@ impl<'a> RowCheck<'a> {
                     row: self.row.number,
                     column,
                     header,
-                    value: if field.is_identity() && !raw.is_empty() { "***".into() } else { raw },
+                    value: if field.is_identity() && !raw.is_empty() {
+                        "***".into()
+                    } else {
+                        raw
+                    },
                     reason,
                     column_index: col,
                 }
@@ -612,11 +713,21 @@ fn is_total_row(row: &Row) -> bool {
         .is_some_and(|c| crate::text::fold(&c.display()).starts_with("total"))
 }
 
-fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: NaiveDate) -> Option<JobSeeker> {
-    let identifier = c.text(Field::Identifiant, false).map(|s| s.replace(' ', ""));
+fn job_seeker(
+    c: &mut RowCheck<'_>,
+    date_1904: bool,
+    period: Period,
+    today: NaiveDate,
+) -> Option<JobSeeker> {
+    let identifier = c
+        .text(Field::Identifiant, false)
+        .map(|s| s.replace(' ', ""));
     if let Some(id) = &identifier {
         if !id.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-            c.fail(Field::Identifiant, "l'identifiant France Travail ne doit contenir que des lettres et des chiffres");
+            c.fail(
+                Field::Identifiant,
+                "l'identifiant France Travail ne doit contenir que des lettres et des chiffres",
+            );
         }
     }
     let surname = c.text(Field::Nom, false);
@@ -624,7 +735,11 @@ fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: Naiv
     let birth = c.date(Field::DateNaissance, false, date_1904);
     let has_birth_cell = !c.cell(Field::DateNaissance).is_blank();
     if identifier.is_none() && (surname.is_none() || first.is_none() || !has_birth_cell) {
-        let f = if c.map.columns.contains_key(&Field::Identifiant) { Field::Identifiant } else { Field::Nom };
+        let f = if c.map.columns.contains_key(&Field::Identifiant) {
+            Field::Identifiant
+        } else {
+            Field::Nom
+        };
         c.fail(f, "identité manquante : renseignez l'identifiant France Travail, ou bien le nom, le prénom et la date de naissance");
     }
     let sex = c.listed::<Sex>(Field::Sexe, false);
@@ -634,18 +749,26 @@ fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: Naiv
         if e > today {
             c.fail(Field::DateEntree, "date d'entrée dans le futur");
         } else if e > period.end() {
-            c.fail(Field::DateEntree, format!("date d'entrée après la fin de la période {period}"));
+            c.fail(
+                Field::DateEntree,
+                format!("date d'entrée après la fin de la période {period}"),
+            );
         }
     }
     if let (Some(b), Some(e)) = (birth, entry) {
         let age = e.years_since(b).map_or(-1, i64::from);
         if !(16..=70).contains(&age) {
-            c.fail(Field::DateNaissance, "âge à l'entrée hors de 16 à 70 ans : vérifiez la date de naissance");
+            c.fail(
+                Field::DateNaissance,
+                "âge à l'entrée hors de 16 à 70 ans : vérifiez la date de naissance",
+            );
         }
     }
     let months = c.count(Field::DureeChomage, true);
     let education = c.listed::<Education>(Field::NiveauFormation, false);
-    let situation = if c.cell(Field::Situation).is_blank() || coerce::error_text(c.cell(Field::Situation)).is_some() {
+    let situation = if c.cell(Field::Situation).is_blank()
+        || coerce::error_text(c.cell(Field::Situation)).is_some()
+    {
         Some(Situation::EnCours)
     } else {
         c.listed::<Situation>(Field::Situation, false)
@@ -669,7 +792,10 @@ fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: Naiv
     };
     Some(JobSeeker {
         row: c.row.number,
-        identity: Identity { identifier: identifier.map(Sensitive::new), name },
+        identity: Identity {
+            identifier: identifier.map(Sensitive::new),
+            name,
+        },
         sex,
         postal_code: postal_code?,
         entry: entry?,
@@ -681,13 +807,15 @@ fn job_seeker(c: &mut RowCheck<'_>, date_1904: bool, period: Period, today: Naiv
 }
 
 fn company(c: &mut RowCheck<'_>) -> Option<Company> {
-    let id = c.get(Field::Siret, true).and_then(|cell| match coerce::company_id(cell) {
-        Ok(id) => Some(id),
-        Err(reason) => {
-            c.fail(Field::Siret, reason);
-            None
-        }
-    });
+    let id = c
+        .get(Field::Siret, true)
+        .and_then(|cell| match coerce::company_id(cell) {
+            Ok(id) => Some(id),
+            Err(reason) => {
+                c.fail(Field::Siret, reason);
+                None
+            }
+        });
     let name = c.text(Field::RaisonSociale, true);
     let kind = c.listed::<CompanyKind>(Field::Type, true);
     let engagement = c.listed::<Engagement>(Field::Nature, true);

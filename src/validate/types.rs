@@ -16,9 +16,17 @@ pub enum Period {
 impl Period {
     /// Parses `2019-T1`, `2019-t1`, `2019 T1`, `T1 2019`, `2019-03`, `03/2019`.
     pub fn parse(s: &str) -> Option<Period> {
-        let s: String = s.trim().to_uppercase().chars().filter(|c| !c.is_whitespace()).collect();
+        let s: String = s
+            .trim()
+            .to_uppercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         // `T1 2019` and `T12019`.
-        if let Some(rest) = s.strip_prefix('T').filter(|r| r.len() == 5 && r.is_char_boundary(1)) {
+        if let Some(rest) = s
+            .strip_prefix('T')
+            .filter(|r| r.len() == 5 && r.is_char_boundary(1))
+        {
             return Period::parse(&format!("{}-T{}", &rest[1..], &rest[..1]));
         }
         let (a, b) = s
@@ -32,10 +40,14 @@ impl Period {
         }
         if let Some(q) = rest.strip_prefix('T') {
             let quarter: u32 = q.parse().ok()?;
-            return (1..=4).contains(&quarter).then_some(Period::Quarter { year, quarter });
+            return (1..=4)
+                .contains(&quarter)
+                .then_some(Period::Quarter { year, quarter });
         }
         let month: u32 = rest.parse().ok()?;
-        (1..=12).contains(&month).then_some(Period::Month { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(Period::Month { year, month })
     }
 
     /// The month a date falls in.
@@ -298,10 +310,34 @@ mod tests {
 
     #[test]
     fn periods_parse_and_order_by_end() {
-        assert_eq!(Period::parse("2019-T1"), Some(Period::Quarter { year: 2019, quarter: 1 }));
-        assert_eq!(Period::parse(" 2019-t4 "), Some(Period::Quarter { year: 2019, quarter: 4 }));
-        assert_eq!(Period::parse("T2 2020"), Some(Period::Quarter { year: 2020, quarter: 2 }));
-        assert_eq!(Period::parse("2019-03"), Some(Period::Month { year: 2019, month: 3 }));
+        assert_eq!(
+            Period::parse("2019-T1"),
+            Some(Period::Quarter {
+                year: 2019,
+                quarter: 1
+            })
+        );
+        assert_eq!(
+            Period::parse(" 2019-t4 "),
+            Some(Period::Quarter {
+                year: 2019,
+                quarter: 4
+            })
+        );
+        assert_eq!(
+            Period::parse("T2 2020"),
+            Some(Period::Quarter {
+                year: 2020,
+                quarter: 2
+            })
+        );
+        assert_eq!(
+            Period::parse("2019-03"),
+            Some(Period::Month {
+                year: 2019,
+                month: 3
+            })
+        );
         assert_eq!(Period::parse("2019-13"), None);
         assert_eq!(Period::parse("2019-T5"), None);
         assert_eq!(Period::parse("hier"), None);
@@ -309,8 +345,14 @@ mod tests {
         let m3 = Period::parse("2019-03").unwrap();
         assert_eq!(q1.end(), m3.end());
         assert_eq!(q1.end(), NaiveDate::from_ymd_opt(2019, 3, 31).unwrap());
-        assert_eq!(Period::parse("2020-T4").unwrap().end(), NaiveDate::from_ymd_opt(2020, 12, 31).unwrap());
-        assert_eq!(Period::parse("2020-02").unwrap().end(), NaiveDate::from_ymd_opt(2020, 2, 29).unwrap());
+        assert_eq!(
+            Period::parse("2020-T4").unwrap().end(),
+            NaiveDate::from_ymd_opt(2020, 12, 31).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2020-02").unwrap().end(),
+            NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()
+        );
     }
 
     #[test]
@@ -325,12 +367,21 @@ mod tests {
 
     #[test]
     fn listed_values_fold() {
-        assert_eq!(Situation::parse("cdd de 6 MOIS ou plus"), Some(Situation::CddLong));
-        assert_eq!(Situation::parse("Création d’entreprise"), Some(Situation::Creation));
+        assert_eq!(
+            Situation::parse("cdd de 6 MOIS ou plus"),
+            Some(Situation::CddLong)
+        );
+        assert_eq!(
+            Situation::parse("Création d’entreprise"),
+            Some(Situation::Creation)
+        );
         assert_eq!(Sex::parse("m"), Some(Sex::H));
         assert_eq!(Education::parse("bac + 2"), Some(Education::Bac2));
         assert_eq!(Engagement::parse("Mecenat"), Some(Engagement::Mecenat));
-        assert_eq!(CompanyKind::parse("partenaire prive"), Some(CompanyKind::PartenairePrive));
+        assert_eq!(
+            CompanyKind::parse("partenaire prive"),
+            Some(CompanyKind::PartenairePrive)
+        );
         assert_eq!(Situation::parse("CDI temps partiel"), None);
         assert_eq!(Situation::Cdi.label(), "CDI");
     }

@@ -10,10 +10,21 @@ use super::util::{corpora, essaim, s};
 #[test]
 fn every_corpus_file_is_read_or_refused_with_a_reason() {
     let dir = corpora();
-    assert!(dir.is_dir(), "the shared corpora are expected beside the clone at {}", dir.display());
-    let expected = essaim::ingest::discover(std::slice::from_ref(&dir)).unwrap().len();
+    assert!(
+        dir.is_dir(),
+        "the shared corpora are expected beside the clone at {}",
+        dir.display()
+    );
+    let expected = essaim::ingest::discover(std::slice::from_ref(&dir))
+        .unwrap()
+        .len();
     let run = essaim(&["validate", "--format", "json", s(&dir)]);
-    assert!(matches!(run.code, 0..=2), "exit {}: {}", run.code, run.stderr);
+    assert!(
+        matches!(run.code, 0..=2),
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["files"].as_u64().unwrap() as usize, expected);
@@ -26,11 +37,27 @@ fn every_corpus_file_is_read_or_refused_with_a_reason() {
         }
         by_name.insert(path.rsplit('/').next().unwrap().to_string(), r.clone());
     }
-    let reason = |name: &str| by_name[name]["reason"].as_str().unwrap_or_default().to_string();
+    let reason = |name: &str| {
+        by_name[name]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     for protected in ["pass_protected.xlsb", "encrypted_no_password.xls"] {
-        assert!(reason(protected).contains("protégé par un mot de passe"), "{protected}: {}", reason(protected));
+        assert!(
+            reason(protected).contains("protégé par un mot de passe"),
+            "{protected}: {}",
+            reason(protected)
+        );
     }
-    for hostile in ["issue_594_dos.ods", "OOM_alloc.xls", "OOM_alloc2.xls", "OOM_alloc3.xls", "too_small.xls", "issue252.xlsx"] {
+    for hostile in [
+        "issue_594_dos.ods",
+        "OOM_alloc.xls",
+        "OOM_alloc2.xls",
+        "OOM_alloc3.xls",
+        "too_small.xls",
+        "issue252.xlsx",
+    ] {
         assert_eq!(by_name[hostile]["verdict"], "file_rejected", "{hostile}");
     }
 }

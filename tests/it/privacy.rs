@@ -10,17 +10,25 @@ use essaim::validate::header::{self, Field, Table};
 use super::util::{essaim, fixture, s};
 
 /// Every identity value written in the fixtures, read with the library.
-fn identity_values() -> BTreeSet<String> {
+pub fn identity_values() -> BTreeSet<String> {
     let files = ingest::discover(&[fixture("")]).unwrap();
     let mut out = BTreeSet::new();
     for path in files {
-        let Ok(file) = SourceFile::open(&path, &Limits::default()) else { continue };
-        let Ok(wb) = ingest::read(&file, &Limits::default(), ingest::all_sheets) else { continue };
+        let Ok(file) = SourceFile::open(&path, &Limits::default()) else {
+            continue;
+        };
+        let Ok(wb) = ingest::read(&file, &Limits::default(), ingest::all_sheets) else {
+            continue;
+        };
         for sheet in &wb.sheets {
             for table in [Table::Demandeurs, Table::Professionnels] {
-                let Ok(map) = header::locate(sheet, table, &Default::default()) else { continue };
+                let Ok(map) = header::locate(sheet, table, &Default::default()) else {
+                    continue;
+                };
                 for (field, (col, _)) in &map.columns {
-                    if !field.is_identity() || (table == Table::Professionnels && *field == Field::DateNaissance) {
+                    if !field.is_identity()
+                        || (table == Table::Professionnels && *field == Field::DateNaissance)
+                    {
                         continue;
                     }
                     for row in &sheet.rows[map.row_index + 1..] {
@@ -39,12 +47,25 @@ fn identity_values() -> BTreeSet<String> {
 #[test]
 fn no_identity_reaches_stdout_stderr_or_reports() {
     let values = identity_values();
-    assert!(values.contains("ZORGLUBIENNE") && values.contains("1234567A") && values.contains("12/05/1980"), "{values:?}");
+    assert!(
+        values.contains("ZORGLUBIENNE")
+            && values.contains("1234567A")
+            && values.contains("12/05/1980"),
+        "{values:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
     let mut haystack = String::new();
     for format in ["table", "json"] {
-        let run = essaim(&["-vv", "validate", "--format", format, "--report", s(&reports), s(&fixture(""))]);
+        let run = essaim(&[
+            "-vv",
+            "validate",
+            "--format",
+            format,
+            "--report",
+            s(&reports),
+            s(&fixture("")),
+        ]);
         assert!(matches!(run.code, 1 | 2), "{}", run.stderr);
         haystack.push_str(&run.stdout);
         haystack.push_str(&run.stderr);
@@ -52,8 +73,14 @@ fn no_identity_reaches_stdout_stderr_or_reports() {
     for entry in std::fs::read_dir(&reports).unwrap() {
         haystack.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
     }
-    assert!(haystack.contains("***"), "identity values are masked, not dropped");
+    assert!(
+        haystack.contains("***"),
+        "identity values are masked, not dropped"
+    );
     for v in &values {
-        assert!(!haystack.contains(v.as_str()), "identity value «{v}» leaked");
+        assert!(
+            !haystack.contains(v.as_str()),
+            "identity value «{v}» leaked"
+        );
     }
 }

@@ -24,7 +24,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -56,4 +61,77 @@ pub fn essaim(args: &[&str]) -> Run {
 
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// A configuration in `dir` whose inbox and data folders are `dir/inbox`
+/// and `dir/data`, with the project's registries and aliases.
+pub fn temp_config(dir: &Path) -> PathBuf {
+    let cfg = root().join("config");
+    let text = std::fs::read_to_string(cfg.join("essaim.toml")).expect("config");
+    let text = text
+        .replace("inbox = \"../fixtures/inbox\"", "inbox = \"inbox\"")
+        .replace("data = \"../data\"", "data = \"data\"")
+        .replace(
+            "innovations = \"innovations.csv\"",
+            &format!(
+                "innovations = \"{}\"",
+                cfg.join("innovations.csv").display()
+            ),
+        )
+        .replace(
+            "structures = \"structures.csv\"",
+            &format!("structures = \"{}\"", cfg.join("structures.csv").display()),
+        );
+    std::fs::create_dir_all(dir.join("inbox")).expect("inbox");
+    let path = dir.join("essaim.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// Runs `essaim --config CONFIG ARGS` with extra environment.
+pub fn essaim_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_essaim"));
+    cmd.current_dir(config.parent().expect("config folder"))
+        .env_remove("RUST_LOG")
+        .env_remove("ESSAIM_CONFIG")
+        .env_remove("ESSAIM_HASH_KEY")
+        .arg("--config")
+        .arg(config)
+        .arg("--log-format")
+        .arg("text")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the essaim binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Copies files into `inbox`, all with the same modification time, so that
+/// reception order is decided by names alone, whatever the copy order.
+pub fn drop_into(inbox: &Path, files: &[PathBuf]) {
+    let when = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    for f in files {
+        let target = inbox.join(f.file_name().expect("file name"));
+        std::fs::copy(f, &target).expect("copy");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .expect("open");
+        file.set_modified(when).expect("set mtime");
+    }
+}
+
+/// Every file of a fixture folder, sorted.
+pub fn fixture_files(rel: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixture(rel))
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
 }

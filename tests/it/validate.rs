@@ -25,12 +25,21 @@ fn table(report: &Value, name: &str) -> (u64, u64, u64) {
         .iter()
         .find(|t| t["table"] == name)
         .unwrap_or_else(|| panic!("no table {name} in {report:#}"));
-    (t["rows"].as_u64().unwrap(), t["accepted"].as_u64().unwrap(), t["rejected"].as_u64().unwrap())
+    (
+        t["rows"].as_u64().unwrap(),
+        t["accepted"].as_u64().unwrap(),
+        t["rejected"].as_u64().unwrap(),
+    )
 }
 
 #[test]
 fn valid_workbook_is_accepted_in_every_format() {
-    for f in ["validate/valide.xlsx", "validate/valide.ods", "validate/ods-deguise.xls", "validate/dates-1904.xlsx"] {
+    for f in [
+        "validate/valide.xlsx",
+        "validate/valide.ods",
+        "validate/ods-deguise.xls",
+        "validate/dates-1904.xlsx",
+    ] {
         let (code, v) = validate_json(f);
         let r = only_report(&v);
         assert_eq!(code, 0, "{f}: {r:#}");
@@ -42,22 +51,58 @@ fn valid_workbook_is_accepted_in_every_format() {
         assert_eq!(table(r, "professionnels"), (2, 2, 0), "{f}");
     }
     let (_, v) = validate_json("validate/ods-deguise.xls");
-    assert_eq!(only_report(&v)["format"], "ods", "sniffed from the bytes, not the name");
+    assert_eq!(
+        only_report(&v)["format"],
+        "ods",
+        "sniffed from the bytes, not the name"
+    );
 }
 
 #[test]
 fn header_drift_is_accepted_with_notices() {
-    for f in ["validate/derive-entetes.xlsx", "validate/derive-entetes.ods"] {
+    for f in [
+        "validate/derive-entetes.xlsx",
+        "validate/derive-entetes.ods",
+    ] {
         let (code, v) = validate_json(f);
         let r = only_report(&v);
         assert_eq!(code, 0, "{f}: {r:#}");
-        assert_eq!(table(r, "demandeurs"), (2, 2, 0), "{f}: title rows, blank rows and the Total line are not records");
+        assert_eq!(
+            table(r, "demandeurs"),
+            (2, 2, 0),
+            "{f}: title rows, blank rows and the Total line are not records"
+        );
         assert_eq!(table(r, "entreprises"), (1, 1, 0));
-        let notices: Vec<&str> = r["notices"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
-        assert!(notices.iter().any(|n| n.contains("« Commentaire » ignorée")), "{notices:?}");
-        assert!(notices.iter().any(|n| n.contains("« Nb mois chômage » lue comme « Durée de chômage (mois) »")), "{notices:?}");
-        assert!(notices.iter().any(|n| n.contains("« N° SIRET » lue comme « SIRET »")), "{notices:?}");
-        assert!(notices.iter().any(|n| n.contains("Ligne 7 « Total » ignorée")), "{notices:?}");
+        let notices: Vec<&str> = r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("« Commentaire » ignorée")),
+            "{notices:?}"
+        );
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("« Nb mois chômage » lue comme « Durée de chômage (mois) »")),
+            "{notices:?}"
+        );
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("« N° SIRET » lue comme « SIRET »")),
+            "{notices:?}"
+        );
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("Ligne 7 « Total » ignorée")),
+            "{notices:?}"
+        );
     }
     let (code, v) = validate_json("validate/csv/TAPAJ-DIJ-08_2019-T1_demandeurs.csv");
     let r = only_report(&v);
@@ -67,7 +112,10 @@ fn header_drift_is_accepted_with_notices() {
 
 #[test]
 fn value_drift_is_accepted() {
-    for f in ["validate/derive-valeurs.xlsx", "validate/derive-valeurs.ods"] {
+    for f in [
+        "validate/derive-valeurs.xlsx",
+        "validate/derive-valeurs.ods",
+    ] {
         let (code, v) = validate_json(f);
         let r = only_report(&v);
         assert_eq!(code, 0, "{f}: {r:#}");
@@ -114,7 +162,10 @@ fn expected_job_seeker_rejections(sheet: &str) -> BTreeSet<(String, u64, String,
 
 #[test]
 fn each_broken_rule_rejects_its_row_with_a_precise_reason() {
-    for f in ["validate/lignes-invalides.xlsx", "validate/lignes-invalides.ods"] {
+    for f in [
+        "validate/lignes-invalides.xlsx",
+        "validate/lignes-invalides.ods",
+    ] {
         let (code, v) = validate_json(f);
         let r = only_report(&v);
         assert_eq!(code, 1, "{f}: rows rejected, file kept");
@@ -131,9 +182,19 @@ fn each_broken_rule_rejects_its_row_with_a_precise_reason() {
         }
         assert_eq!(rejections(r), expected, "{f}");
         // The value is echoed, except what identifies a person.
-        let age = r["rejections"].as_array().unwrap().iter().find(|j| j["row"] == 6).unwrap();
+        let age = r["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["row"] == 6)
+            .unwrap();
         assert_eq!(age["value"], "***");
-        let siret = r["rejections"].as_array().unwrap().iter().find(|j| j["column"] == "A" && j["sheet"] == "Entreprises et partenaires").unwrap();
+        let siret = r["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["column"] == "A" && j["sheet"] == "Entreprises et partenaires")
+            .unwrap();
         assert_eq!(siret["value"], "73282932000075");
         assert_eq!(siret["header"], "SIRET");
     }
@@ -183,15 +244,31 @@ fn innovation_alias_and_csv_tables_are_accepted() {
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(only_report(&v)["innovation"], "JEU_ESS");
     for (f, t, n) in [
-        ("validate/csv/TAPAJ-TLS-06_2019-T1_demandeurs.csv", "demandeurs", 5),
-        ("validate/csv/TAPAJ-TLS-06_2019-T1_entreprises.csv", "entreprises", 3),
-        ("validate/csv/TAPAJ-TLS-06_2019-T1_professionnels.csv", "professionnels", 2),
+        (
+            "validate/csv/TAPAJ-TLS-06_2019-T1_demandeurs.csv",
+            "demandeurs",
+            5,
+        ),
+        (
+            "validate/csv/TAPAJ-TLS-06_2019-T1_entreprises.csv",
+            "entreprises",
+            3,
+        ),
+        (
+            "validate/csv/TAPAJ-TLS-06_2019-T1_professionnels.csv",
+            "professionnels",
+            2,
+        ),
     ] {
         let (code, v) = validate_json(f);
         let r = only_report(&v);
         assert_eq!(code, 0, "{f}: {r:#}");
         assert_eq!(table(r, t), (n, n, 0), "{f}");
-        assert_eq!(r["tables"].as_array().unwrap().len(), 1, "a CSV carries one table");
+        assert_eq!(
+            r["tables"].as_array().unwrap().len(),
+            1,
+            "a CSV carries one table"
+        );
     }
 }
 
@@ -199,17 +276,39 @@ fn innovation_alias_and_csv_tables_are_accepted() {
 fn exit_code_is_the_worst_verdict_and_the_table_says_it_in_french() {
     let run = essaim(&["validate", s(&fixture("inbox"))]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stdout.contains("REFUS OPPE-LYO-09_2019-T1.xlsx [OPPE-LYO-09, 2019-T1] : refusé"), "{}", run.stdout);
-    assert!(run.stdout.contains("OK   TAPAJ-TLS-06_2019-T1.xlsx [TAPAJ-TLS-06, 2019-T1] : accepté"));
-    assert!(run.stdout.contains("Bilan : 5 fichier(s) : 3 accepté(s), 1 avec lignes rejetées, 1 refusé(s)"), "{}", run.stdout);
-    assert_eq!(essaim(&["validate", s(&fixture("validate/valide.xlsx"))]).code, 0);
-    assert_eq!(essaim(&["validate", s(&fixture("validate/lignes-invalides.ods"))]).code, 1);
+    assert!(
+        run.stdout
+            .contains("REFUS OPPE-LYO-09_2019-T1.xlsx [OPPE-LYO-09, 2019-T1] : refusé"),
+        "{}",
+        run.stdout
+    );
+    assert!(run
+        .stdout
+        .contains("OK   TAPAJ-TLS-06_2019-T1.xlsx [TAPAJ-TLS-06, 2019-T1] : accepté"));
+    assert!(
+        run.stdout
+            .contains("Bilan : 5 fichier(s) : 3 accepté(s), 1 avec lignes rejetées, 1 refusé(s)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        essaim(&["validate", s(&fixture("validate/valide.xlsx"))]).code,
+        0
+    );
+    assert_eq!(
+        essaim(&["validate", s(&fixture("validate/lignes-invalides.ods"))]).code,
+        1
+    );
 }
 
 #[test]
 fn a_bad_configuration_lists_every_problem_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("innovations.csv"), "code,nom,phase\nA,Alpha,essaimage\nB,Beta,pilote\n").unwrap();
+    std::fs::write(
+        dir.path().join("innovations.csv"),
+        "code,nom,phase\nA,Alpha,essaimage\nB,Beta,pilote\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("structures.csv"),
         "code,nom,innovation,departement,contact,date_adhesion\nA-1,Un,A,33,a@example.org,2019-01-01\nA-2,Deux,Z,20,pas-un-mail,01/01/2019\n",
@@ -233,7 +332,10 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
         assert!(err.contains(needle), "missing «{needle}» in:\n{err}");
     }
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\nmystery = 1\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim")).args(["--config", s(&cfg), "validate", s(dir.path())]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
+        .args(["--config", s(&cfg), "validate", s(dir.path())])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `mystery`"));
 }
@@ -242,22 +344,46 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
 fn report_csv_and_annotated_copy_are_written_without_identities() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rapports");
-    let run = essaim(&["validate", s(&fixture("validate/lignes-invalides.xlsx")), "--report", s(&out), "--annotate", s(&out)]);
+    let run = essaim(&[
+        "validate",
+        s(&fixture("validate/lignes-invalides.xlsx")),
+        "--report",
+        s(&out),
+        "--annotate",
+        s(&out),
+    ]);
     assert_eq!(run.code, 1);
     let csv = std::fs::read_to_string(out.join("lignes-invalides.rejets.csv")).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next().unwrap(), "\u{feff}feuille;ligne;colonne;en-tete;valeur;motif");
+    assert_eq!(
+        lines.next().unwrap(),
+        "\u{feff}feuille;ligne;colonne;en-tete;valeur;motif"
+    );
     assert_eq!(csv.lines().count(), 1 + 14);
-    assert!(csv.contains("Demandeurs d'emploi;6;D;Date de naissance;***;âge à l'entrée hors de 16 à 70 ans"), "{csv}");
+    assert!(
+        csv.contains(
+            "Demandeurs d'emploi;6;D;Date de naissance;***;âge à l'entrée hors de 16 à 70 ans"
+        ),
+        "{csv}"
+    );
     assert!(!csv.contains("JEUNOT") && !csv.contains("Ernest"));
     // The annotated copy carries the reasons as cell notes.
     let bytes = std::fs::read(out.join("lignes-invalides.annote.xlsx")).unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut comments = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/comments1.xml").unwrap(), &mut comments).unwrap();
-    assert!(comments.contains("code postal invalide : 5 chiffres attendus"), "{comments}");
+    std::io::Read::read_to_string(&mut zip.by_name("xl/comments1.xml").unwrap(), &mut comments)
+        .unwrap();
+    assert!(
+        comments.contains("code postal invalide : 5 chiffres attendus"),
+        "{comments}"
+    );
     // A file rejected as a whole gets its reason in the CSV.
-    let run = essaim(&["validate", s(&fixture("validate/periode-future.ods")), "--report", s(&out)]);
+    let run = essaim(&[
+        "validate",
+        s(&fixture("validate/periode-future.ods")),
+        "--report",
+        s(&out),
+    ]);
     assert_eq!(run.code, 2);
     let csv = std::fs::read_to_string(out.join("periode-future.rejets.csv")).unwrap();
     assert!(csv.contains("Période 2099-T1 dans le futur"));
@@ -277,7 +403,16 @@ fn dates_in_the_1904_system_read_as_in_the_1900_system() {
     };
     let a = read("validate/valide.xlsx");
     let b = read("validate/dates-1904.xlsx");
-    let entries = |r: &essaim::validate::FileReport| r.data.job_seekers.iter().map(|j| (j.entry, j.exit)).collect::<Vec<_>>();
+    let entries = |r: &essaim::validate::FileReport| {
+        r.data
+            .job_seekers
+            .iter()
+            .map(|j| (j.entry, j.exit))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(entries(&a), entries(&b));
-    assert_eq!(a.data.job_seekers[0].entry, chrono::NaiveDate::from_ymd_opt(2019, 1, 10).unwrap());
+    assert_eq!(
+        a.data.job_seekers[0].entry,
+        chrono::NaiveDate::from_ymd_opt(2019, 1, 10).unwrap()
+    );
 }

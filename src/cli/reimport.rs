@@ -1,0 +1,185 @@
+//! `essaim reimport`: re-judge archived files by hand (after aliases or
+//! rules change), for one file, a structure, a period, an innovation, or
+//! everything; `--dry-run` shows what would change without writing.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::config::Config;
+use crate::ingest::SourceFile;
+use crate::store::{Figure, Store};
+use crate::validate::{self, Context};
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).multiple(true).args(["file", "structure", "period", "innovation", "all"])))]
+pub struct Args {
+    /// One file, by hash (or its first characters) or by name.
+    #[arg(long)]
+    pub file: Option<String>,
+    /// Every file of a structure (code).
+    #[arg(long)]
+    pub structure: Option<String>,
+    /// Every file of a period (2019-T1, 2019-03).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Every file of an innovation (code).
+    #[arg(long)]
+    pub innovation: Option<String>,
+    /// Every archived file.
+    #[arg(long)]
+    pub all: bool,
+    /// Why (kept in the history).
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Show which files would change verdict and how each headline figure
+    /// would move, without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long to wait for another essaim process to release the data folder.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+impl Args {
+    fn scope(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = &self.file {
+            parts.push(format!("file={f}"));
+        }
+        if let Some(s) = &self.structure {
+            parts.push(format!("structure={s}"));
+        }
+        if let Some(p) = &self.period {
+            parts.push(format!("period={p}"));
+        }
+        if let Some(i) = &self.innovation {
+            parts.push(format!("innovation={i}"));
+        }
+        if self.all || parts.is_empty() {
+            parts.push("all".into());
+        }
+        parts.join(",")
+    }
+}
+
+/// A file whose verdict moved.
+struct Change {
+    name: String,
+    before: String,
+    after: String,
+}
+
+fn reimport_into(
+    config: &Config,
+    store: &mut Store,
+    args: &Args,
+    run_id: i64,
+) -> anyhow::Result<(usize, Vec<Change>)> {
+    let key = crate::pipeline::hash_key(config)?;
+    let files = store.select_files(
+        args.file.as_deref(),
+        args.structure.as_deref(),
+        args.period.as_deref(),
+        args.innovation.as_deref(),
+    )?;
+    let ctx = Context::new(config, chrono::Local::now().date_naive());
+    let mut changes = Vec::new();
+    for (sha, name, before, archive_path) in &files {
+        let Some(path) = archive_path else { continue };
+        let bytes =
+            std::fs::read(path).with_context(|| format!("archived copy of {name} ({path})"))?;
+        let file = SourceFile::from_bytes(Path::new(name), bytes, chrono::Utc::now());
+        anyhow::ensure!(
+            &file.sha256 == sha,
+            "the archived copy of {name} does not match its hash: the archive is damaged"
+        );
+        let report = validate::judge(&file, &ctx);
+        let after = match report.verdict {
+            validate::Verdict::Accepted => "accepted",
+            validate::Verdict::RowsRejected => "rows_rejected",
+            validate::Verdict::FileRejected => "file_rejected",
+        };
+        if after != before {
+            changes.push(Change {
+                name: name.clone(),
+                before: before.clone(),
+                after: after.to_string(),
+            });
+        }
+        store.reload_file(&report, &key)?;
+    }
+    store.recompute(run_id, &config.registry)?;
+    Ok((files.len(), changes))
+}
+
+fn national(figures: &[Figure], name: &str) -> Option<f64> {
+    figures
+        .iter()
+        .find(|f| f.indicator == name && f.scope_kind == "national")
+        .and_then(|f| f.value)
+}
+
+pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+    let (_lock, mut store) = super::open_locked(config, args.wait)?;
+    let before = store.latest_figures()?;
+    let scope = args.scope();
+    let (count, changes, after) = if args.dry_run {
+        // Work on a copy of the database; the real one only records the request.
+        store.checkpoint()?;
+        let tmp = std::env::temp_dir().join(format!("essaim-dry-run-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp)?;
+        std::fs::copy(&store.path, tmp.join(crate::store::DB_FILE))?;
+        let result = (|| {
+            let mut copy = Store::open(&tmp)?;
+            let run_id = copy.begin_run("reimport", Some(&args.reason))?;
+            let (count, changes) = reimport_into(config, &mut copy, &args, run_id)?;
+            let after = copy.latest_figures()?;
+            anyhow::Ok((count, changes, after))
+        })();
+        let _ = std::fs::remove_dir_all(&tmp);
+        let run_id = store.begin_run("reimport", Some(&format!("dry run: {}", args.reason)))?;
+        store.record_reimport(run_id, &scope, &args.reason, true)?;
+        store.finish_run(run_id, "dry_run", 0, 0, 0, 0)?;
+        result?
+    } else {
+        let run_id = store.begin_run("reimport", Some(&args.reason))?;
+        let (count, changes) = reimport_into(config, &mut store, &args, run_id)?;
+        store.record_reimport(run_id, &scope, &args.reason, false)?;
+        store.finish_run(run_id, "ok", count, 0, 0, 0)?;
+        (count, changes, store.latest_figures()?)
+    };
+    let mut out = std::io::stdout().lock();
+    let what = if args.dry_run {
+        "Simulation de réimport"
+    } else {
+        "Réimport"
+    };
+    writeln!(
+        out,
+        "{what} ({scope}) : {count} fichier(s) rejugé(s), {} changement(s) de verdict.",
+        changes.len()
+    )?;
+    for c in &changes {
+        writeln!(out, "  {} : {} -> {}", c.name, c.before, c.after)?;
+    }
+    writeln!(out, "Chiffres (bruts) avant -> après :")?;
+    for ind in crate::indicators::REGISTRY {
+        let show = |v: Option<f64>| match v {
+            None => "–".to_string(),
+            Some(x) if ind.ratio => format!("{:.1} %", x * 100.0),
+            Some(x) => format!("{}", x as i64),
+        };
+        let (b, a) = (national(&before, ind.name), national(&after, ind.name));
+        let mark = if b == a { "" } else { "  *" };
+        writeln!(
+            out,
+            "  {:<42} {:>10} -> {:<10}{mark}",
+            ind.label,
+            show(b),
+            show(a)
+        )?;
+    }
+    Ok(crate::exit::OK)
+}

@@ -1,0 +1,76 @@
+//! `essaim run`: the whole pipeline over the inbox, ending with the
+//! headline figures.
+
+use std::io::Write;
+
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::pipeline::{self, RunOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// How long to wait for another essaim process to release the data folder.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
+    /// Judge as if today were this day (yyyy-mm-dd).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+    let (_lock, mut store) = super::open_locked(config, args.wait)?;
+    let mut opts = RunOptions::default();
+    if let Some(t) = args.today {
+        opts.today = t;
+    }
+    let report = pipeline::run(config, &mut store, &opts)?;
+    let figures = store.latest_figures()?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            let headline = super::indicators::national_json(&figures, None);
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "run": report, "figures": headline }),
+            )?;
+            writeln!(out)?;
+        }
+        _ => {
+            let new = report.files.iter().filter(|f| f.status == "new").count();
+            let dup = report
+                .files
+                .iter()
+                .filter(|f| f.status == "duplicate")
+                .count();
+            writeln!(
+                out,
+                "Exécution {} : {} fichier(s) dans la boîte de réception : {new} nouveau(x), {dup} déjà reçu(s), {} inchangé(s).",
+                report.run_id, report.files_seen, report.unchanged
+            )?;
+            for f in report.files.iter().filter(|f| f.status == "new") {
+                let verdict = f.verdict.map(|v| v.label()).unwrap_or("");
+                writeln!(
+                    out,
+                    "  {} : {verdict} ({} ligne(s), {} acceptée(s), {} rejetée(s))",
+                    f.name, f.rows, f.accepted, f.rejected
+                )?;
+                if let Some(r) = &f.reason {
+                    writeln!(out, "      {r}")?;
+                }
+            }
+            for f in report.files.iter().filter(|f| f.status == "duplicate") {
+                writeln!(
+                    out,
+                    "  {} : déjà reçu (mêmes octets), rien ne change",
+                    f.name
+                )?;
+            }
+            writeln!(out)?;
+            super::indicators::print_national(&mut out, &figures)?;
+        }
+    }
+    Ok(report.exit_code())
+}

@@ -1,0 +1,307 @@
+//! What "the same person" and "the same company" mean, in one place.
+//!
+//! People are known only by keyed hashes (HMAC-SHA256) of their normalised
+//! identifier and of their normalised surname + first name + birth date.
+//! A row carrying both keys links them; a person is a connected group of
+//! linked keys ([`Persons`]). Companies are matched by SIRET, and by SIREN
+//! for the `companies` figure (see `validate::types::CompanyId`).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::validate::types::{Identity, Professional};
+
+/// The secret key of the identity hashes.
+#[derive(Clone)]
+pub struct HashKey(Vec<u8>);
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(***)")
+    }
+}
+
+/// Where the key came from, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Environment,
+    File(PathBuf),
+    Created(PathBuf),
+}
+
+/// Why the key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the hash key file {0} is readable by others (mode {1:o}); make it owner-only: chmod 600 {0}")]
+    Permissions(PathBuf, u32),
+    #[error("the hash key in {0} is too short ({1} bytes, at least 32 expected)")]
+    TooShort(String, usize),
+    #[error("cannot read or create the hash key file {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+/// Environment variable holding the key (hex or any text of 32+ bytes).
+pub const KEY_ENV: &str = "ESSAIM_HASH_KEY";
+
+impl HashKey {
+    /// The key from `ESSAIM_HASH_KEY`, else from `file` (owner-only), else a
+    /// new random key written to `file` with mode 600.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the file is unsafe, too short, or cannot be written.
+    pub fn load_or_create(file: &Path) -> Result<(HashKey, KeySource), KeyError> {
+        if let Ok(v) = std::env::var(KEY_ENV) {
+            let v = v.trim().as_bytes().to_vec();
+            if v.len() < 32 {
+                return Err(KeyError::TooShort(KEY_ENV.into(), v.len()));
+            }
+            return Ok((HashKey(v), KeySource::Environment));
+        }
+        match std::fs::read(file) {
+            Ok(bytes) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(file)
+                        .map_err(|e| KeyError::Io(file.into(), e))?
+                        .permissions()
+                        .mode()
+                        & 0o777;
+                    if mode & 0o077 != 0 {
+                        return Err(KeyError::Permissions(file.into(), mode));
+                    }
+                }
+                let key: Vec<u8> = String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec();
+                if key.len() < 32 {
+                    return Err(KeyError::TooShort(file.display().to_string(), key.len()));
+                }
+                Ok((HashKey(key), KeySource::File(file.into())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut raw = [0u8; 32];
+                rand::fill(&mut raw);
+                let text = hex::encode(raw);
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(file).map_err(|e| KeyError::Io(file.into(), e))?;
+                f.write_all(text.as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| KeyError::Io(file.into(), e))?;
+                Ok((HashKey(text.into_bytes()), KeySource::Created(file.into())))
+            }
+            Err(e) => Err(KeyError::Io(file.into(), e)),
+        }
+    }
+
+    /// A key for tests and benchmarks.
+    pub fn from_bytes(bytes: &[u8]) -> HashKey {
+        HashKey(bytes.to_vec())
+    }
+
+    fn mac(&self, domain: &str, text: &str) -> String {
+        // new_from_slice accepts any key length for HMAC.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => return String::new(),
+        };
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The keys of a job seeker's row: identifier, and name + birth date.
+    pub fn person_keys(&self, id: &Identity) -> (Option<String>, Option<String>) {
+        let by_id = id
+            .identifier
+            .as_ref()
+            .map(|i| self.mac("id", &normalise_identifier(i.expose())));
+        let by_name = id.name.as_ref().map(|(s, f, b)| {
+            self.mac(
+                "name",
+                &format!(
+                    "{}|{}|{}",
+                    normalise_name(s.expose()),
+                    normalise_name(f.expose()),
+                    b.format("%Y-%m-%d")
+                ),
+            )
+        });
+        (by_id, by_name)
+    }
+
+    /// The key of a professional: surname + first name + organisation.
+    pub fn professional_key(&self, p: &Professional) -> String {
+        let org = p
+            .organisation
+            .as_deref()
+            .map(normalise_name)
+            .unwrap_or_default();
+        self.mac(
+            "pro",
+            &format!(
+                "{}|{}|{}",
+                normalise_name(p.surname.expose()),
+                normalise_name(p.first_name.expose()),
+                org
+            ),
+        )
+    }
+}
+
+/// Identifier: upper case, letters and digits only.
+pub fn normalise_identifier(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Name: NFKD, accents and case dropped, hyphens and apostrophes as spaces,
+/// repeated spaces folded. "Jean-Étienne  d’Arc" and "jean etienne d arc" agree.
+pub fn normalise_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        let c =
+            if matches!(c, '-' | '\'' | '\u{2019}' | '\u{2018}' | '_' | '.') || c.is_whitespace() {
+                ' '
+            } else {
+                c
+            };
+        if c == ' ' {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.trim_end().to_string()
+}
+
+/// People as connected groups of linked keys (union-find). Person ids are
+/// stable: each key keeps the id it was first given, and a group takes the
+/// smallest id among its keys.
+#[derive(Debug, Default)]
+pub struct Persons {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+    keys: Vec<String>,
+}
+
+impl Persons {
+    fn node(&mut self, key: &str) -> usize {
+        if let Some(&i) = self.index.get(key) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.keys.push(key.to_string());
+        self.index.insert(key.to_string(), i);
+        i
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    /// Adds the keys of one accepted row, linking them.
+    pub fn add_row(&mut self, a: Option<&str>, b: Option<&str>) {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let (x, y) = (self.node(a), self.node(b));
+                let (rx, ry) = (self.find(x), self.find(y));
+                if rx != ry {
+                    self.parent[rx.max(ry)] = rx.min(ry);
+                }
+            }
+            (Some(k), None) | (None, Some(k)) => {
+                self.node(k);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Key -> person id. `known` maps keys to the ids they were given
+    /// before; new keys get ids from `next_id` upwards.
+    pub fn assign(&mut self, known: &HashMap<String, i64>, mut next_id: i64) -> Vec<(String, i64)> {
+        let n = self.parent.len();
+        let mut group_id: HashMap<usize, i64> = HashMap::new();
+        for i in 0..n {
+            let root = self.find(i);
+            if let Some(&id) = known.get(&self.keys[i]) {
+                let e = group_id.entry(root).or_insert(id);
+                *e = (*e).min(id);
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let root = self.find(i);
+            let id = *group_id.entry(root).or_insert_with(|| {
+                next_id += 1;
+                next_id
+            });
+            out.push((self.keys[i].clone(), id));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(
+            normalise_name("  Jean-Étienne  d’Arc "),
+            "jean etienne d arc"
+        );
+        assert_eq!(normalise_name("JEAN ETIENNE D ARC"), "jean etienne d arc");
+        assert_eq!(normalise_identifier(" 1234 567a "), "1234567A");
+    }
+
+    #[test]
+    fn keys_are_keyed_and_stable() {
+        let k1 = HashKey::from_bytes(b"0123456789abcdef0123456789abcdef");
+        let k2 = HashKey::from_bytes(b"fedcba9876543210fedcba9876543210");
+        assert_eq!(k1.mac("id", "X"), k1.mac("id", "X"));
+        assert_ne!(k1.mac("id", "X"), k2.mac("id", "X"));
+        assert_ne!(k1.mac("id", "X"), k1.mac("name", "X"));
+        assert_eq!(k1.mac("id", "X").len(), 64);
+    }
+
+    #[test]
+    fn linked_keys_form_one_person_with_the_oldest_id() {
+        let mut p = Persons::default();
+        p.add_row(Some("id:A"), None);
+        p.add_row(None, Some("name:a"));
+        p.add_row(Some("id:A"), Some("name:a"));
+        p.add_row(Some("id:B"), None);
+        let mut known = HashMap::new();
+        known.insert("name:a".to_string(), 3);
+        known.insert("id:A".to_string(), 7);
+        let ids: HashMap<_, _> = p.assign(&known, 10).into_iter().collect();
+        assert_eq!(ids["id:A"], 3);
+        assert_eq!(ids["name:a"], 3);
+        assert_eq!(ids["id:B"], 11);
+    }
+}

@@ -1,0 +1,53 @@
+//! The headline indicators: one `.sql` file each under `sql/`, listed once
+//! in [`REGISTRY`]. Each file is a SELECT returning `scope_kind, scope,
+//! value, people` (people: how many people the cell covers, for small-count
+//! suppression; NULL when the value is not a count of people). Adding an
+//! indicator is one file and one line here.
+
+pub mod publish;
+
+/// One indicator.
+#[derive(Debug, Clone, Copy)]
+pub struct Indicator {
+    pub name: &'static str,
+    /// French label for people.
+    pub label: &'static str,
+    pub sql: &'static str,
+    /// A ratio (shown as a percentage) rather than a count.
+    pub ratio: bool,
+}
+
+macro_rules! indicator {
+    ($name:literal, $label:literal, $ratio:literal) => {
+        Indicator {
+            name: $name,
+            label: $label,
+            sql: include_str!(concat!("sql/", $name, ".sql")),
+            ratio: $ratio,
+        }
+    };
+}
+
+/// Every indicator, in the order they are shown.
+pub const REGISTRY: &[Indicator] = &[
+    indicator!("innovations", "Innovations", false),
+    indicator!("structures", "Structures", false),
+    indicator!("job_seekers", "Demandeurs d'emploi accompagnés", false),
+    indicator!("deld", "Demandeurs d'emploi de longue durée", false),
+    indicator!("professionals", "Professionnels mobilisés", false),
+    indicator!("companies", "Entreprises et partenaires privés", false),
+    indicator!("exits_to_employment", "Sorties en emploi", false),
+    indicator!("exit_rate", "Taux de sortie en emploi", true),
+];
+
+/// Insee 2016: exit rate into employment by unemployment duration.
+pub const INSEE_2016: &[(&str, &str, Option<f64>)] = &[
+    ("<12", "moins de 12 mois", Some(0.278)),
+    ("12-35", "12 à 35 mois", None),
+    ("36+", "36 mois et plus", Some(0.067)),
+];
+
+/// Looks an indicator up by name.
+pub fn find(name: &str) -> Option<&'static Indicator> {
+    REGISTRY.iter().find(|i| i.name == name)
+}

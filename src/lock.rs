@@ -1,0 +1,58 @@
+//! One writer at a time: an operating-system lock on `<data>/essaim.lock`,
+//! shared by `run`, `reimport` and the jobs of `serve`. The kernel releases
+//! it when the process ends, however it ends, so a killed process never
+//! leaves an obstacle behind.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The held lock; released on drop.
+#[derive(Debug)]
+pub struct DataLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+/// Why the lock could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another essaim process is writing to {0} (waited {1} s); try again later")]
+    Busy(PathBuf, u64),
+    #[error("cannot open the lock file {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+/// Takes the lock, waiting up to `wait` for another process to release it.
+///
+/// # Errors
+/// [`LockError::Busy`] after the wait, [`LockError::Io`] if the lock file
+/// cannot be opened.
+pub fn acquire(data: &Path, wait: Duration) -> Result<DataLock, LockError> {
+    std::fs::create_dir_all(data).map_err(|e| LockError::Io(data.to_path_buf(), e))?;
+    let path = data.join("essaim.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LockError::Io(path.clone(), e))?;
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(DataLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if start.elapsed() >= wait {
+                    return Err(LockError::Busy(path, wait.as_secs()));
+                }
+                if !announced {
+                    tracing::info!(lock = %path.display(), "waiting for another essaim process to finish");
+                    announced = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(path, e)),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The content-addressed archive: every received file, byte for byte, at
+//! `archive/<first two hex digits>/<sha256>`, owner-only. Files rejected as
+//! a whole are also copied to `quarantine/` under their own name, for
+//! operators to look at.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The archive and quarantine folders under the data folder.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    root: PathBuf,
+    quarantine: PathBuf,
+}
+
+fn private_dir(p: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(p)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename), mode 600.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+impl Archive {
+    pub fn new(data: &Path) -> Self {
+        Archive {
+            root: data.join("archive"),
+            quarantine: data.join("quarantine"),
+        }
+    }
+
+    /// Where a file with this hash lives.
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        self.root.join(sha256.get(..2).unwrap_or("00")).join(sha256)
+    }
+
+    /// Stores the bytes (once; the same content is written only once).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let path = self.path_of(sha256);
+        if path.exists() {
+            return Ok(path);
+        }
+        if let Some(dir) = path.parent() {
+            private_dir(&self.root)?;
+            private_dir(dir)?;
+        }
+        write_private(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Keeps a copy of a refused file in quarantine, named after the original.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn quarantine(&self, sha256: &str, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        private_dir(&self.quarantine)?;
+        let safe: String = name
+            .chars()
+            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .collect();
+        let path = self
+            .quarantine
+            .join(format!("{}-{safe}", sha256.get(..12).unwrap_or(sha256)));
+        write_private(&path, bytes)?;
+        Ok(path)
+    }
+
+    /// Deletes an archived original (after the retention period).
+    ///
+    /// # Errors
+    /// I/O errors other than the file being already gone.
+    pub fn purge(&self, path: &Path) -> std::io::Result<()> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,773 @@
+//! The only module that talks to DuckDB: schema and migrations, the
+//! content-addressed archive, transactional loads through the Appender, and
+//! the recomputation of indicators.
+//!
+//! Every write is one transaction: a file's load (its row in `files`, its
+//! rejections and records, the inbox entry), and each recomputation of the
+//! figures. A process killed at any instant leaves the database as it was
+//! before or after each of them; DuckDB's write-ahead log replays only what
+//! was committed.
+
+mod archive;
+mod queries;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use duckdb::{params, Connection, OptionalExt};
+
+use crate::config::Registry;
+use crate::identity::{HashKey, Persons};
+use crate::validate::{FileReport, Verdict};
+
+pub use archive::Archive;
+pub use queries::{FileRow, RunRow};
+
+/// Storage failures, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: duckdb::Error,
+    },
+    #[error("{what}: {source}")]
+    Sql { what: String, source: duckdb::Error },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("the database {path} has schema version {found}, newer than this binary's {supported}: upgrade essaim")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+trait Ctx<T> {
+    fn ctx(self, what: &str) -> Result<T>;
+}
+
+impl<T> Ctx<T> for std::result::Result<T, duckdb::Error> {
+    fn ctx(self, what: &str) -> Result<T> {
+        self.map_err(|source| StoreError::Sql {
+            what: what.to_string(),
+            source,
+        })
+    }
+}
+
+/// Migrations, in order: index + 1 is the schema version they bring.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const VIEWS: &str = include_str!("views.sql");
+
+/// The database file inside the data folder.
+pub const DB_FILE: &str = "essaim.duckdb";
+
+/// An open database and archive.
+pub struct Store {
+    conn: Connection,
+    pub path: PathBuf,
+    pub archive: Archive,
+}
+
+/// A headline figure as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Figure {
+    pub indicator: String,
+    pub scope_kind: String,
+    pub scope: String,
+    pub value: Option<f64>,
+    pub people: Option<i64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database under `data`, migrates it to
+    /// this binary's schema version, and recreates the views.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the folder or database cannot be opened, or the
+    /// database is newer than this binary.
+    pub fn open(data: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
+            what: format!("create {}", data.display()),
+            source,
+        })?;
+        let path = data.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let store = Store {
+            conn,
+            archive: Archive::new(data),
+            path,
+        };
+        store.migrate()?;
+        store.conn.execute_batch(VIEWS).ctx("create views")?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.conn
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL);")
+            .ctx("create schema_version")?;
+        let current: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("read schema version")?;
+        let supported = MIGRATIONS.len() as i64;
+        if current > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = i as i64 + 1;
+            let tx = self.conn.unchecked_transaction().ctx("begin migration")?;
+            tx.execute_batch(sql)
+                .ctx(&format!("migration to version {version}"))?;
+            tx.execute(
+                "INSERT INTO schema_version VALUES (?, now())",
+                params![version],
+            )
+            .ctx("record migration")?;
+            tx.commit().ctx("commit migration")?;
+            tracing::info!(version, "database schema migrated");
+        }
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS ref_innovations (code VARCHAR PRIMARY KEY, name VARCHAR, phase VARCHAR);
+                 CREATE TABLE IF NOT EXISTS ref_structures (code VARCHAR PRIMARY KEY, name VARCHAR, innovation VARCHAR, departement VARCHAR);
+                 INSERT INTO state SELECT 1, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM state);",
+            )
+            .ctx("create reference tables")?;
+        Ok(())
+    }
+
+    /// The schema version of the open database.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+            .ctx("read schema version")
+    }
+
+    /// Starts a run and returns its id.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn begin_run(&self, kind: &str, note: Option<&str>) -> Result<i64> {
+        let id: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM runs", [], |r| {
+                r.get(0)
+            })
+            .ctx("next run id")?;
+        self.conn
+            .execute(
+                "INSERT INTO runs (id, kind, started_at, note) VALUES (?, ?, now(), ?)",
+                params![id, kind, note],
+            )
+            .ctx("record run start")?;
+        Ok(id)
+    }
+
+    /// Records how a run ended.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn finish_run(
+        &self,
+        id: i64,
+        outcome: &str,
+        files_seen: usize,
+        files_new: usize,
+        accepted: usize,
+        rejected: usize,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = now(), outcome = ?, files_seen = ?, files_new = ?, rows_accepted = ?, rows_rejected = ? WHERE id = ?",
+                params![outcome, files_seen as i64, files_new as i64, accepted as i64, rejected as i64, id],
+            )
+            .ctx("record run end")?;
+        Ok(())
+    }
+
+    /// The hash recorded for an inbox path whose size and modification time
+    /// are unchanged: the file need not be read again.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn unchanged_inbox_entry(
+        &self,
+        path: &str,
+        size: u64,
+        modified: NaiveDateTime,
+    ) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT sha256 FROM inbox_seen WHERE path = ? AND size = ? AND modified = ?",
+                params![path, size as i64, modified],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("look up inbox entry")
+    }
+
+    /// Whether these bytes were received before.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn known_file(&self, sha256: &str) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM files WHERE sha256 = ?",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .ctx("look up file")?;
+        Ok(n > 0)
+    }
+
+    /// Remembers what an inbox path held.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn record_inbox(
+        &self,
+        path: &str,
+        size: u64,
+        modified: NaiveDateTime,
+        sha256: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
+                params![path, size as i64, modified, sha256],
+            )
+            .ctx("record inbox entry")?;
+        Ok(())
+    }
+
+    /// Loads one judged file in a single transaction: its history row, the
+    /// tables it carries, its rejections, its records (identities as keyed
+    /// hashes) and the inbox entry. The original bytes must already be in
+    /// the archive at `archive_path`.
+    ///
+    /// # Errors
+    /// SQL errors; nothing of the file is then stored.
+    #[allow(clippy::too_many_arguments)]
+    pub fn load_file(
+        &mut self,
+        run_id: i64,
+        report: &FileReport,
+        received_at: DateTime<Utc>,
+        archive_path: &Path,
+        inbox: Option<(&str, u64, NaiveDateTime)>,
+        key: &HashKey,
+    ) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin file load")?;
+        let (rows, accepted, rejected) = report.totals();
+        let verdict = verdict_name(report.verdict);
+        tx.execute(
+            "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, reason,
+                                rows_read, rows_accepted, rows_rejected, declared_professionals, archive_path)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                report.sha256,
+                report.name,
+                report.size as i64,
+                report.format.map(|f| f.label()),
+                report.structure,
+                report.innovation,
+                report.period.map(|p| p.to_string()),
+                report.period.map(|p| p.end()),
+                received_at.naive_utc(),
+                run_id,
+                verdict,
+                report.reason,
+                rows as i64,
+                accepted as i64,
+                rejected as i64,
+                report.data.declared_professionals.map(i64::from),
+                archive_path.to_string_lossy().to_string(),
+            ],
+        )
+        .ctx("insert file")?;
+        insert_content(&tx, report, key)?;
+        if let Some((path, size, modified)) = inbox {
+            tx.execute(
+                "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
+                params![path, size as i64, modified, report.sha256],
+            )
+            .ctx("record inbox entry")?;
+        }
+        tx.execute("UPDATE state SET version = version + 1", [])
+            .ctx("bump state")?;
+        tx.commit().ctx("commit file load")?;
+        Ok(())
+    }
+
+    /// Replaces what is stored of an archived file by a new judgement of the
+    /// same bytes (after aliases or rules changed), in one transaction. Its
+    /// reception time and history row stay.
+    ///
+    /// # Errors
+    /// SQL errors; the file then stays as it was.
+    pub fn reload_file(&mut self, report: &FileReport, key: &HashKey) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin reload")?;
+        for table in [
+            "file_tables",
+            "rejections",
+            "job_seekers",
+            "companies",
+            "professionals",
+        ] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE sha256 = ?"),
+                params![report.sha256],
+            )
+            .ctx("clear file content")?;
+        }
+        let (rows, accepted, rejected) = report.totals();
+        tx.execute(
+            "UPDATE files SET format = ?, structure = ?, innovation = ?, period = ?, period_end = ?, verdict = ?, reason = ?,
+                              rows_read = ?, rows_accepted = ?, rows_rejected = ?, declared_professionals = ? WHERE sha256 = ?",
+            params![
+                report.format.map(|f| f.label()),
+                report.structure,
+                report.innovation,
+                report.period.map(|p| p.to_string()),
+                report.period.map(|p| p.end()),
+                verdict_name(report.verdict),
+                report.reason,
+                rows as i64,
+                accepted as i64,
+                rejected as i64,
+                report.data.declared_professionals.map(i64::from),
+                report.sha256,
+            ],
+        )
+        .ctx("update file")?;
+        insert_content(&tx, report, key)?;
+        tx.execute("UPDATE state SET version = version + 1", [])
+            .ctx("bump state")?;
+        tx.commit().ctx("commit reload")?;
+        Ok(())
+    }
+
+    /// Archived files matching a re-import scope: hash prefix or name,
+    /// structure, period, innovation, or all (`None`s).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn select_files(
+        &self,
+        file: Option<&str>,
+        structure: Option<&str>,
+        period: Option<&str>,
+        innovation: Option<&str>,
+    ) -> Result<Vec<(String, String, String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT sha256, name, verdict, archive_path FROM files
+                 WHERE purged_at IS NULL
+                   AND (?1 IS NULL OR sha256 LIKE ?1 || '%' OR name = ?1)
+                   AND (?2 IS NULL OR structure = ?2)
+                   AND (?3 IS NULL OR period = ?3)
+                   AND (?4 IS NULL OR innovation = ?4)
+                 ORDER BY received_at, name",
+            )
+            .ctx("prepare file selection")?;
+        let rows = stmt
+            .query_map(params![file, structure, period, innovation], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .ctx("query file selection")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read file selection")
+    }
+
+    /// Records a manual re-import.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn record_reimport(
+        &self,
+        run_id: i64,
+        scope: &str,
+        reason: &str,
+        dry_run: bool,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO reimports VALUES (?, now(), ?, ?, ?)",
+                params![run_id, scope, reason, dry_run],
+            )
+            .ctx("record reimport")?;
+        Ok(())
+    }
+
+    /// Writes everything to the database file (so that it can be copied).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.execute_batch("CHECKPOINT").ctx("checkpoint")
+    }
+
+    /// Whether the figures are older than the loaded data.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn indicators_stale(&self) -> Result<bool> {
+        self.conn
+            .query_row("SELECT version <> indicators_version FROM state", [], |r| {
+                r.get(0)
+            })
+            .ctx("read state")
+    }
+
+    /// Recomputes every indicator in one transaction: reference data, person
+    /// groups, then each registered SQL file; the values are stored under
+    /// `run_id` beside the earlier ones.
+    ///
+    /// # Errors
+    /// SQL errors; the previous figures then stay.
+    pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin recomputation")?;
+        tx.execute_batch("DELETE FROM ref_innovations; DELETE FROM ref_structures;")
+            .ctx("clear reference")?;
+        {
+            let mut app = tx
+                .appender("ref_innovations")
+                .ctx("appender ref_innovations")?;
+            for i in &registry.innovations {
+                app.append_row(params![i.code, i.name, i.phase.label()])
+                    .ctx("append innovation")?;
+            }
+            app.flush().ctx("flush ref_innovations")?;
+            let mut app = tx
+                .appender("ref_structures")
+                .ctx("appender ref_structures")?;
+            for s in &registry.structures {
+                app.append_row(params![s.code, s.name, s.innovation, s.departement])
+                    .ctx("append structure")?;
+            }
+            app.flush().ctx("flush ref_structures")?;
+        }
+        // People: connected groups of keys linked by current accepted rows.
+        let mut persons = Persons::default();
+        {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT j.key_id, j.key_name FROM job_seekers j
+                     JOIN current_tables c ON c.sha256 = j.sha256 AND c.tbl = 'demandeurs'",
+                )
+                .ctx("prepare current keys")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                    ))
+                })
+                .ctx("query current keys")?;
+            for row in rows {
+                let (a, b) = row.ctx("read current key")?;
+                persons.add_row(a.as_deref(), b.as_deref());
+            }
+        }
+        let mut known = HashMap::new();
+        let mut max_id = 0i64;
+        {
+            let mut stmt = tx
+                .prepare("SELECT key, person_id FROM person_keys")
+                .ctx("prepare person keys")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .ctx("query person keys")?;
+            for row in rows {
+                let (k, id) = row.ctx("read person key")?;
+                max_id = max_id.max(id);
+                known.insert(k, id);
+            }
+        }
+        let assigned = persons.assign(&known, max_id);
+        tx.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE new_person_keys (key VARCHAR, person_id BIGINT);",
+        )
+        .ctx("temp person keys")?;
+        {
+            let mut app = tx.appender("new_person_keys").ctx("appender person keys")?;
+            for (k, id) in &assigned {
+                if known.get(k) != Some(id) {
+                    app.append_row(params![k, id]).ctx("append person key")?;
+                }
+            }
+            app.flush().ctx("flush person keys")?;
+        }
+        tx.execute_batch(
+            "INSERT OR REPLACE INTO person_keys SELECT key, person_id FROM new_person_keys;
+             DROP TABLE new_person_keys;
+             CREATE OR REPLACE TEMP TABLE latest AS SELECT * FROM job_seekers_latest;",
+        )
+        .ctx("update person keys")?;
+        for ind in crate::indicators::REGISTRY {
+            let sql = format!(
+                "INSERT INTO indicator_values SELECT ?, now(), '{}', scope_kind, scope, value, people FROM ({})",
+                ind.name, ind.sql
+            );
+            tx.execute(&sql, params![run_id]).ctx(&format!(
+                "indicator {} (src/indicators/sql/{}.sql)",
+                ind.name, ind.name
+            ))?;
+        }
+        tx.execute_batch("DROP TABLE latest; UPDATE state SET indicators_version = version;")
+            .ctx("finish recomputation")?;
+        tx.commit().ctx("commit recomputation")?;
+        Ok(())
+    }
+
+    /// The figures of the latest recomputation.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn latest_figures(&self) -> Result<Vec<Figure>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT indicator, scope_kind, scope, value, people FROM indicator_values
+                 WHERE run_id = (SELECT max(run_id) FROM indicator_values)
+                 ORDER BY indicator, scope_kind, scope",
+            )
+            .ctx("prepare figures")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Figure {
+                    indicator: r.get(0)?,
+                    scope_kind: r.get(1)?,
+                    scope: r.get(2)?,
+                    value: r.get(3)?,
+                    people: r.get(4)?,
+                })
+            })
+            .ctx("query figures")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read figures")
+    }
+
+    /// The figures of the recomputation before the latest (for changes).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn previous_figures(&self) -> Result<Vec<Figure>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT indicator, scope_kind, scope, value, people FROM indicator_values
+                 WHERE run_id = (SELECT max(run_id) FROM indicator_values WHERE run_id < (SELECT max(run_id) FROM indicator_values))",
+            )
+            .ctx("prepare previous figures")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Figure {
+                    indicator: r.get(0)?,
+                    scope_kind: r.get(1)?,
+                    scope: r.get(2)?,
+                    value: r.get(3)?,
+                    people: r.get(4)?,
+                })
+            })
+            .ctx("query previous figures")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read previous figures")
+    }
+
+    /// Marks originals received before `cutoff` as purged (their archive
+    /// copies are deleted by the caller); records and hashes stay.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn purgeable(&self, cutoff: NaiveDateTime) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, archive_path FROM files WHERE purged_at IS NULL AND received_at < ? AND archive_path IS NOT NULL")
+            .ctx("prepare purge")?;
+        let rows = stmt
+            .query_map(params![cutoff], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("query purge")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read purge")
+    }
+
+    /// Records that an original was purged.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn mark_purged(&self, sha256: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE files SET purged_at = now() WHERE sha256 = ?",
+                params![sha256],
+            )
+            .ctx("mark purged")?;
+        Ok(())
+    }
+
+    /// Writes published figures to a Parquet file (hidden cells as NULL).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn export_parquet(
+        &self,
+        cells: &[crate::indicators::publish::Published],
+        path: &Path,
+    ) -> Result<()> {
+        self.conn
+            .execute_batch("CREATE OR REPLACE TEMP TABLE export_figures (indicator VARCHAR, scope_kind VARCHAR, scope VARCHAR, value DOUBLE, hidden BOOLEAN);")
+            .ctx("create export table")?;
+        {
+            let mut app = self
+                .conn
+                .appender("export_figures")
+                .ctx("appender export")?;
+            for c in cells {
+                app.append_row(params![
+                    c.indicator,
+                    c.scope_kind,
+                    c.scope,
+                    c.value,
+                    c.hidden
+                ])
+                .ctx("append export")?;
+            }
+            app.flush().ctx("flush export")?;
+        }
+        let target = path.to_string_lossy().replace('\'', "''");
+        self.conn
+            .execute_batch(&format!(
+                "COPY export_figures TO '{target}' (FORMAT parquet); DROP TABLE export_figures;"
+            ))
+            .ctx("write parquet")?;
+        Ok(())
+    }
+
+    /// Runs a query for tools and tests (read-only use).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accepted => "accepted",
+        Verdict::RowsRejected => "rows_rejected",
+        Verdict::FileRejected => "file_rejected",
+    }
+}
+
+/// The tables, rejections and records of a judged file.
+fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashKey) -> Result<()> {
+    {
+        let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
+        for t in &report.data.carried {
+            app.append_row(params![report.sha256, t.csv_name()])
+                .ctx("append file table")?;
+        }
+        app.flush().ctx("flush file_tables")?;
+    }
+    {
+        let mut app = tx.appender("rejections").ctx("appender rejections")?;
+        for j in &report.rejections {
+            app.append_row(params![
+                report.sha256,
+                j.sheet,
+                j.row,
+                j.column,
+                j.header,
+                j.value,
+                j.reason
+            ])
+            .ctx("append rejection")?;
+        }
+        app.flush().ctx("flush rejections")?;
+    }
+    {
+        let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
+        for j in &report.data.job_seekers {
+            let (by_id, by_name) = key.person_keys(&j.identity);
+            app.append_row(params![
+                report.sha256,
+                j.row,
+                by_id,
+                by_name,
+                j.sex.map(|s| crate::validate::types::Listed::label(s)),
+                j.postal_code.as_str(),
+                j.entry,
+                j.unemployment_months,
+                j.education.map(crate::validate::types::Listed::label),
+                crate::validate::types::Listed::label(j.situation),
+                j.exit,
+                j.situation.is_exit(),
+                j.situation.is_employment(),
+            ])
+            .ctx("append job seeker")?;
+        }
+        app.flush().ctx("flush job_seekers")?;
+    }
+    {
+        let mut app = tx.appender("companies").ctx("appender companies")?;
+        for c in &report.data.companies {
+            let siret = match &c.id {
+                crate::validate::types::CompanyId::Siret(s) => Some(s.as_str()),
+                crate::validate::types::CompanyId::Siren(_) => None,
+            };
+            app.append_row(params![
+                report.sha256,
+                c.row,
+                siret,
+                c.id.siren(),
+                c.name,
+                crate::validate::types::Listed::label(c.kind),
+                c.kind.is_company_or_private_partner(),
+                crate::validate::types::Listed::label(c.engagement),
+                c.postal_code.as_ref().map(|p| p.as_str()),
+                c.hires,
+            ])
+            .ctx("append company")?;
+        }
+        app.flush().ctx("flush companies")?;
+    }
+    {
+        let mut app = tx.appender("professionals").ctx("appender professionals")?;
+        for p in &report.data.professionals {
+            app.append_row(params![
+                report.sha256,
+                p.row,
+                key.professional_key(p),
+                p.function
+            ])
+            .ctx("append professional")?;
+        }
+        app.flush().ctx("flush professionals")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+-- Views over the loaded data, recreated at every open so that they always
+-- match the binary. Inputs: files, file_tables, job_seekers, companies,
+-- professionals, person_keys, ref_structures, ref_innovations.
+
+-- A (file, table) is current when no later file that is not rejected as a
+-- whole carries the same table for the same structure and period. "Later"
+-- is received later; on a tie, the greater file name.
+CREATE OR REPLACE VIEW current_tables AS
+SELECT sha256, tbl FROM (
+    SELECT f.sha256, t.tbl,
+           row_number() OVER (PARTITION BY f.structure, f.period, t.tbl
+                              ORDER BY f.received_at DESC, f.name DESC) AS rn
+    FROM files f JOIN file_tables t USING (sha256)
+    WHERE f.verdict <> 'file_rejected'
+) WHERE rn = 1;
+
+-- Files with at least one current table, with their structure's reference data.
+CREATE OR REPLACE VIEW current_files AS
+SELECT f.sha256, f.name, f.structure, s.innovation, s.departement, f.period, f.period_end,
+       f.received_at, f.declared_professionals
+FROM files f JOIN ref_structures s ON s.code = f.structure
+WHERE f.sha256 IN (SELECT sha256 FROM current_tables);
+
+CREATE OR REPLACE VIEW current_files_scoped AS
+SELECT 'national' AS scope_kind, '' AS scope, * FROM current_files
+UNION ALL SELECT 'innovation', innovation, * FROM current_files
+UNION ALL SELECT 'departement', departement, * FROM current_files
+UNION ALL SELECT 'period', period, * FROM current_files
+UNION ALL SELECT 'structure', structure, * FROM current_files;
+
+-- Accepted job-seeker rows of current files, with their person.
+CREATE OR REPLACE VIEW current_job_seekers AS
+SELECT j.*, f.structure, f.innovation, f.departement, f.period, f.period_end, f.received_at,
+       f.name AS file_name, pk.person_id
+FROM job_seekers j
+JOIN current_tables c ON c.sha256 = j.sha256 AND c.tbl = 'demandeurs'
+JOIN current_files f ON f.sha256 = j.sha256
+JOIN person_keys pk ON pk.key = coalesce(j.key_id, j.key_name);
+
+-- Each person's latest report within each scope: the latest period, then
+-- the file received last.
+CREATE OR REPLACE VIEW job_seekers_latest AS
+WITH scoped AS (
+    SELECT 'national' AS scope_kind, '' AS scope, * FROM current_job_seekers
+    UNION ALL SELECT 'innovation', innovation, * FROM current_job_seekers
+    UNION ALL SELECT 'departement', departement, * FROM current_job_seekers
+    UNION ALL SELECT 'period', period, * FROM current_job_seekers
+    UNION ALL SELECT 'structure', structure, * FROM current_job_seekers
+)
+SELECT * FROM scoped
+QUALIFY row_number() OVER (PARTITION BY scope_kind, scope, person_id
+                           ORDER BY period_end DESC, received_at DESC, file_name DESC, row_number DESC) = 1;
+
+CREATE OR REPLACE VIEW current_companies AS
+SELECT c.*, f.structure, f.innovation, f.departement, f.period
+FROM companies c
+JOIN current_tables t ON t.sha256 = c.sha256 AND t.tbl = 'entreprises'
+JOIN current_files f ON f.sha256 = c.sha256;
+
+CREATE OR REPLACE VIEW current_professionals AS
+SELECT p.*, f.structure, f.innovation, f.departement, f.period
+FROM professionals p
+JOIN current_tables t ON t.sha256 = p.sha256 AND t.tbl = 'professionnels'
+JOIN current_files f ON f.sha256 = p.sha256;

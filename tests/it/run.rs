@@ -1,0 +1,269 @@
+//! `essaim run` end to end on a real DuckDB file: the published figures
+//! reproduced from the fixture set, whatever the order and however often it
+//! is loaded; kill -9 at any point; history; nothing personal stored.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::util::{drop_into, essaim_with, fixture_files, s, temp_config};
+
+const KEY: (&str, &str) = (
+    "ESSAIM_HASH_KEY",
+    "test-key-0123456789abcdef0123456789abcdef",
+);
+
+fn figures(config: &Path) -> Value {
+    let run = essaim_with(config, &["indicators", "--format", "json", "--raw"], &[KEY]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+fn headline(v: &Value) -> [i64; 6] {
+    let n = |k: &str| {
+        v[k].as_i64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    };
+    [
+        n("innovations"),
+        n("structures"),
+        n("job_seekers"),
+        n("deld"),
+        n("professionals"),
+        n("companies"),
+    ]
+}
+
+#[test]
+fn the_published_figures_are_reproduced() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let files = fixture_files("figures");
+    assert!(files.len() >= 240, "{} files", files.len());
+    drop_into(&dir.path().join("inbox"), &files);
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(
+        run.code, 2,
+        "some files are rejected whole: {}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("Chiffres consolidés"), "{}", run.stdout);
+    let v = figures(&config);
+    assert_eq!(headline(&v), [8, 65, 722, 622, 338, 167], "{v:#}");
+    // Loaded twice: nothing changes, and the unchanged inbox is not read again.
+    let again = essaim_with(&config, &["run", "--format", "json"], &[KEY]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let j = again.json();
+    assert_eq!(
+        j["run"]["unchanged"].as_u64().unwrap() as usize,
+        files.len()
+    );
+    assert_eq!(j["run"]["files"].as_array().unwrap().len(), 0);
+    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+}
+
+#[test]
+fn any_order_and_batches_give_the_same_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let mut files = fixture_files("figures");
+    // A fixed shuffle: reversed, then interleaved, in three runs.
+    files.reverse();
+    let (a, b): (Vec<_>, Vec<_>) = files
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let a: Vec<_> = a.into_iter().map(|(_, p)| p).collect();
+    let b: Vec<_> = b.into_iter().map(|(_, p)| p).collect();
+    let inbox = dir.path().join("inbox");
+    drop_into(&inbox, &b[..b.len() / 2]);
+    essaim_with(&config, &["run"], &[KEY]);
+    drop_into(&inbox, &a);
+    essaim_with(&config, &["run"], &[KEY]);
+    drop_into(&inbox, &b[b.len() / 2..]);
+    essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+    // The same bytes under another name change nothing and say so.
+    std::fs::copy(&files[0], inbox.join("encore-une-fois.xlsx")).unwrap();
+    let run = essaim_with(&config, &["run", "--format", "json"], &[KEY]);
+    let j = run.json();
+    assert_eq!(j["run"]["files"][0]["status"], "duplicate", "{j:#}");
+    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+}
+
+#[test]
+fn a_run_killed_at_any_point_ends_with_the_same_figures() {
+    let files = fixture_files("figures");
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &files);
+    // Kill -9 repeatedly at growing delays, each time on the same data folder,
+    // then let a run finish.
+    let mut killed = 0;
+    for delay_ms in [30u64, 80, 150, 250, 400, 600, 900, 1300, 1800, 2500] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
+            .args(["--config", s(&config), "--log-format", "json", "run"])
+            .env(KEY.0, KEY.1)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(
+        killed >= 3,
+        "the runs ended before they could be killed ({killed} kills)"
+    );
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert!(matches!(run.code, 0..=2), "{}", run.stderr);
+    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+}
+
+#[test]
+fn history_keys_and_privacy_of_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    // No key in the environment: one is created beside the database, owner-only.
+    let run = essaim_with(&config, &["-v", "run"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("created a new identity hash key"),
+        "{}",
+        run.stderr
+    );
+    let key = dir.path().join("data/hash.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Every file is archived byte for byte under its hash; the refused one is in quarantine.
+    for f in fixture_files("inbox") {
+        let bytes = std::fs::read(&f).unwrap();
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&bytes))
+        };
+        let archived = dir.path().join("data/archive").join(&sha[..2]).join(&sha);
+        assert_eq!(std::fs::read(&archived).unwrap(), bytes, "{}", f.display());
+    }
+    let quarantined: Vec<_> = std::fs::read_dir(dir.path().join("data/quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert!(
+        quarantined[0].ends_with("OPPE-LYO-09_2019-T1.xlsx"),
+        "{quarantined:?}"
+    );
+    // Nothing personal in the database file or the logs.
+    let mut haystack =
+        String::from_utf8_lossy(&std::fs::read(dir.path().join("data/essaim.duckdb")).unwrap())
+            .into_owned();
+    if let Ok(wal) = std::fs::read(dir.path().join("data/essaim.duckdb.wal")) {
+        haystack.push_str(&String::from_utf8_lossy(&wal));
+    }
+    haystack.push_str(&run.stdout);
+    haystack.push_str(&run.stderr);
+    for v in super::privacy::identity_values() {
+        assert!(
+            !haystack.contains(&v),
+            "identity value «{v}» found in the database or logs"
+        );
+    }
+}
+
+#[test]
+fn a_newer_database_is_refused_and_an_older_one_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    {
+        let conn = duckdb::Connection::open(dir.path().join("data/essaim.duckdb")).unwrap();
+        conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
+            .unwrap();
+    }
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr
+            .contains("schema version 99, newer than this binary's 1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn exports_hide_small_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    essaim_with(&config, &["run"], &[KEY]);
+    // The sample inbox has few people: published figures hide them.
+    let published = essaim_with(&config, &["indicators", "--format", "json"], &[KEY]).json();
+    let raw = essaim_with(
+        &config,
+        &["indicators", "--format", "json", "--raw"],
+        &[KEY],
+    )
+    .json();
+    assert_eq!(raw["structures"], 4);
+    // Six people; five unemployed 12 months or more (the same five followed
+    // by three structures count once).
+    assert_eq!(raw["job_seekers"], 6, "{raw:#}");
+    assert_eq!(raw["deld"], 5);
+    assert_eq!(published["deld"], 5, "5 is not a small count");
+    let by = essaim_with(
+        &config,
+        &["indicators", "--format", "json", "--by", "innovation"],
+        &[KEY],
+    )
+    .json();
+    assert_eq!(by["deld"]["SOLENI"], "< 5", "{by:#}");
+    assert_eq!(by["deld"]["TAPAJ"], "< 5");
+    let by_raw = essaim_with(
+        &config,
+        &[
+            "indicators",
+            "--format",
+            "json",
+            "--by",
+            "innovation",
+            "--raw",
+        ],
+        &[KEY],
+    )
+    .json();
+    assert_eq!(by_raw["deld"]["SOLENI"], 1);
+    assert_eq!(by_raw["deld"]["TAPAJ"], 4);
+    let out = dir.path().join("export");
+    let run = essaim_with(&config, &["export", s(&out)], &[KEY]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let csv = std::fs::read_to_string(out.join("figures.csv")).unwrap();
+    assert!(csv.starts_with("indicator,scope_kind,scope,value\n"));
+    assert!(csv.contains("< 5"), "{csv}");
+    assert!(out.join("figures.xlsx").exists());
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let n: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM read_parquet('{}')",
+                out.join("figures.parquet").display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n as usize, csv.lines().count() - 1);
+}
