@@ -47,7 +47,7 @@ fn workbook(rows: usize, seed: usize) -> SBook {
     let birth = NaiveDate::from_ymd_opt(1980, 5, 12).unwrap();
     for i in 0..rows {
         let n = seed * rows + i;
-        let with_id = n % 3 != 0;
+        let with_id = !n.is_multiple_of(3);
         js.row(vec![
             if with_id {
                 SCell::Text(format!("{:07}A", n % 10_000_000))
@@ -69,13 +69,20 @@ fn workbook(rows: usize, seed: usize) -> SBook {
             } else {
                 SCell::Date(birth)
             },
-            SCell::Text(if n % 2 == 0 { "F" } else { "H" }.into()),
+            SCell::Text(if n.is_multiple_of(2) { "F" } else { "H" }.into()),
             SCell::Text(format!("{:05}", 1000 + n % 90_000)),
             SCell::Date(entry),
             SCell::Number((n % 48) as f64),
             SCell::Text("Bac".into()),
-            SCell::Text(if n % 4 == 0 { "CDI" } else { "En cours" }.into()),
-            if n % 4 == 0 {
+            SCell::Text(
+                if n.is_multiple_of(4) {
+                    "CDI"
+                } else {
+                    "En cours"
+                }
+                .into(),
+            ),
+            if n.is_multiple_of(4) {
                 SCell::Date(NaiveDate::from_ymd_opt(2019, 3, 1).unwrap())
             } else {
                 SCell::Empty

@@ -76,6 +76,9 @@ pub struct Store {
     pub archive: Archive,
 }
 
+/// An archived file selected for re-import: hash, name, verdict, archive path.
+pub type ArchivedFile = (String, String, String, Option<String>);
+
 /// A headline figure as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Figure {
@@ -383,7 +386,7 @@ impl Store {
         structure: Option<&str>,
         period: Option<&str>,
         innovation: Option<&str>,
-    ) -> Result<Vec<(String, String, String, Option<String>)>> {
+    ) -> Result<Vec<ArchivedFile>> {
         let mut stmt = self
             .conn
             .prepare(
@@ -719,7 +722,7 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
                 j.row,
                 by_id,
                 by_name,
-                j.sex.map(|s| crate::validate::types::Listed::label(s)),
+                j.sex.map(crate::validate::types::Listed::label),
                 j.postal_code.as_str(),
                 j.entry,
                 j.unemployment_months,

@@ -150,7 +150,7 @@ pub fn company_id(cell: &Cell) -> Result<CompanyId, Reason> {
     match digits.len() {
         14 => {
             let ok = if digits.starts_with("356000000") {
-                digit_sum(&digits) % 5 == 0
+                digit_sum(&digits).is_multiple_of(5)
             } else {
                 luhn(&digits)
             };

@@ -134,7 +134,7 @@ fn build() -> Set {
     let js_for = |person: usize, months, situation| Js {
         person,
         with_id: person % 3 != 1,
-        with_name: person % 3 == 1 || person % 6 == 0,
+        with_name: person % 3 == 1 || person.is_multiple_of(6),
         months,
         situation,
         invalid: false,
@@ -170,12 +170,7 @@ fn build() -> Set {
     // 40 DELD people whose id and name keys are linked only through a third
     // row carrying both: home row id only (person % 3 != 1 and % 6 != 0
     // already), a second row name only, a third both.
-    let mut linked = 0;
-    for person in (0..DELD).filter(|p| p % 3 == 2) {
-        if linked == 40 {
-            break;
-        }
-        linked += 1;
+    for person in (0..DELD).filter(|p| p % 3 == 2).take(40) {
         let (s, _) = home(person);
         let a = ((s + 5) % n_struct, 0);
         let b = ((s + 9) % n_struct, 2);
