@@ -58,6 +58,12 @@ pub struct RunReport {
     pub rows_rejected: usize,
     pub recomputed: bool,
     pub purged: usize,
+    /// The digest composed after this run, when figures changed.
+    pub digest: Option<crate::digest::DigestOutcome>,
+    /// Feedback messages queued for structures.
+    pub feedback: usize,
+    /// Why e-mail could not be handled (the data work is done regardless).
+    pub mail_error: Option<String>,
 }
 
 impl RunReport {
@@ -132,6 +138,9 @@ pub fn run(
         rows_rejected: 0,
         recomputed: false,
         purged: 0,
+        digest: None,
+        feedback: 0,
+        mail_error: None,
     };
     // Triage without reading: an inbox entry whose size and time are
     // unchanged was handled before.
@@ -220,6 +229,7 @@ pub fn run(
         report.rows_accepted,
         report.rows_rejected,
     )?;
+    mail(config, store, &mut report);
     Ok(report)
 }
 
@@ -386,6 +396,15 @@ fn handle(
                 reason = fr.reason.as_deref().unwrap_or(""),
                 "file loaded"
             );
+            if config.email.feedback {
+                match crate::digest::queue_feedback(config, store, &fr) {
+                    Ok(true) => report.feedback += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(file = %fr.name, error = %e, "feedback could not be queued")
+                    }
+                }
+            }
             if config.archive.remove_from_inbox {
                 if let Err(e) = std::fs::remove_file(&file.path) {
                     tracing::warn!(file = %file.path.display(), error = %e, "could not remove the archived file from the inbox");
@@ -409,6 +428,37 @@ fn handle(
         }
     }
     Ok(())
+}
+
+/// After the data work: a digest when any figure changed, and delivery of
+/// whatever is due (feedback, retries). Mail problems never fail the run.
+fn mail(config: &Config, store: &Store, report: &mut RunReport) {
+    let changed = report.recomputed
+        && match (store.latest_figures(), store.previous_figures()) {
+            (Ok(now), Ok(before)) => now != before,
+            _ => true,
+        };
+    let result = if changed {
+        crate::digest::send_digest(config, store).map(|d| {
+            report.digest = Some(d);
+        })
+    } else {
+        crate::digest::deliver::deliver_due(config, store, opts_now()).map(|d| {
+            report.digest = Some(crate::digest::DigestOutcome {
+                digest_id: None,
+                composed: 0,
+                delivery: d,
+            });
+        })
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "e-mail could not be handled; messages stay queued");
+        report.mail_error = Some(e.to_string());
+    }
+}
+
+fn opts_now() -> chrono::NaiveDateTime {
+    Utc::now().naive_utc()
 }
 
 fn purge(config: &Config, store: &Store, opts: &RunOptions) -> Result<usize, PipelineError> {

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each a small function over
 //! the library (as xsv/qsv's `src/cmd/<name>.rs`).
 
+mod digest;
 mod export;
 mod indicators;
 mod reimport;
@@ -74,6 +75,11 @@ pub enum Command {
         after_help = "Examples:\n  essaim reimport --structure TAPAJ-TLS-06 --reason \"alias ajouté\" --dry-run\n  essaim reimport --all --reason \"nouvelle règle de SIRET\"\n  essaim reimport --file 3fa2c1 --reason \"fichier corrigé à la main\""
     )]
     Reimport(reimport::Args),
+    /// Compose and send the digest now; preview it; resend or retry messages.
+    #[command(
+        after_help = "Examples:\n  essaim digest\n  essaim digest --preview apercu/ --scope innovation:TAPAJ\n  essaim digest --list\n  essaim digest --retry\n  essaim digest --resend digest-3-1a2b3c4d5e6f@essaim"
+    )]
+    Digest(digest::Args),
     /// Show the last runs, each structure's files, late structures and pending e-mails.
     #[command(after_help = "Examples:\n  essaim status\n  essaim status --format json")]
     Status(status::Args),
@@ -131,6 +137,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Indicators(args) => indicators::run(&load_config(&cli.config)?, args),
         Command::Export(args) => export::run(&load_config(&cli.config)?, args),
         Command::Reimport(args) => reimport::run(&load_config(&cli.config)?, args),
+        Command::Digest(args) => digest::run(&load_config(&cli.config)?, args),
         Command::Status(args) => status::run(&load_config(&cli.config)?, args),
     }
 }

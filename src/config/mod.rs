@@ -48,6 +48,133 @@ struct RawConfig {
     privacy: Privacy,
     #[serde(default)]
     reporting: Reporting,
+    #[serde(default)]
+    email: RawEmail,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    from: Option<String>,
+    #[serde(default)]
+    operators: Vec<String>,
+    #[serde(default = "yes")]
+    feedback: bool,
+    #[serde(default)]
+    recipients: Vec<RawRecipient>,
+    smtp: Option<Smtp>,
+    #[serde(default = "default_retry")]
+    retry_base_secs: u64,
+}
+
+fn default_retry() -> u64 {
+    300
+}
+
+impl Default for RawEmail {
+    fn default() -> Self {
+        RawEmail {
+            from: None,
+            operators: Vec::new(),
+            feedback: true,
+            recipients: Vec::new(),
+            smtp: None,
+            retry_base_secs: default_retry(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    address: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default = "national")]
+    scope: String,
+}
+
+fn national() -> String {
+    "national".into()
+}
+
+/// How the SMTP server is reached. The password only ever comes from the
+/// environment variable named by `password_env`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// `starttls`, `tls` (implicit, port 465) or `none` (loopback only).
+    #[serde(default = "default_security")]
+    pub security: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default = "default_password_env")]
+    pub password_env: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// An extra CA certificate (PEM) to trust, for a private relay.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_port() -> u16 {
+    587
+}
+fn default_security() -> String {
+    "starttls".into()
+}
+fn default_password_env() -> String {
+    "ESSAIM_SMTP_PASSWORD".into()
+}
+fn default_timeout() -> u64 {
+    30
+}
+
+/// Who reads what.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Scope {
+    National,
+    Innovation(String),
+    Departement(String),
+}
+
+impl Scope {
+    /// The indicator rows this scope reads: (scope_kind, scope).
+    pub fn key(&self) -> (&str, &str) {
+        match self {
+            Scope::National => ("national", ""),
+            Scope::Innovation(c) => ("innovation", c),
+            Scope::Departement(d) => ("departement", d),
+        }
+    }
+}
+
+/// A digest recipient.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recipient {
+    pub address: String,
+    pub name: Option<String>,
+    pub scope: Scope,
+}
+
+/// E-mail settings, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Email {
+    pub from: String,
+    pub operators: Vec<String>,
+    pub feedback: bool,
+    pub recipients: Vec<Recipient>,
+    /// `None`: messages go to the outbox folder as .eml files.
+    pub smtp: Option<Smtp>,
+    /// First retry delay after a temporary failure; doubles each attempt.
+    pub retry_base_secs: u64,
 }
 
 /// When structures are expected to report.
@@ -178,6 +305,7 @@ pub struct Config {
     /// Small-count threshold; `hash_key_file` resolved against `data`.
     pub privacy: Privacy,
     pub reporting: Reporting,
+    pub email: Email,
 }
 
 impl Config {
@@ -246,6 +374,66 @@ impl Config {
         {
             problems.push("[limits] every limit must be greater than zero".to_string());
         }
+        let mut recipients = Vec::new();
+        for r in &raw.email.recipients {
+            if !r.address.contains('@') {
+                problems.push(format!(
+                    "[[email.recipients]] \"{}\" is not an e-mail address",
+                    r.address
+                ));
+            }
+            let scope = match r.scope.split_once(':') {
+                None if r.scope == "national" => Some(Scope::National),
+                Some(("innovation", code)) if registry.innovation(code).is_some() => {
+                    Some(Scope::Innovation(code.to_string()))
+                }
+                Some(("departement", d)) if reference::is_departement(d) => {
+                    Some(Scope::Departement(d.to_string()))
+                }
+                _ => {
+                    problems.push(format!(
+                        "[[email.recipients]] {}: scope \"{}\" must be national, innovation:<code> (a registered innovation) or departement:<code>",
+                        r.address, r.scope
+                    ));
+                    None
+                }
+            };
+            if let Some(scope) = scope {
+                recipients.push(Recipient {
+                    address: r.address.clone(),
+                    name: r.name.clone(),
+                    scope,
+                });
+            }
+        }
+        if let Some(smtp) = &raw.email.smtp {
+            if !matches!(smtp.security.as_str(), "starttls" | "tls" | "none") {
+                problems.push(format!(
+                    "[email.smtp] security \"{}\" must be starttls, tls or none",
+                    smtp.security
+                ));
+            }
+        }
+        let mut smtp = raw.email.smtp.clone();
+        if let Some(s) = smtp.as_mut() {
+            if let Some(ca) = s.ca_file.as_mut() {
+                if ca.is_relative() {
+                    *ca = base.join(&*ca);
+                }
+            }
+        }
+        let email = Email {
+            from: raw
+                .email
+                .from
+                .clone()
+                .unwrap_or_else(|| "essaim <essaim@localhost>".into()),
+            operators: raw.email.operators.clone(),
+            feedback: raw.email.feedback,
+            recipients,
+            smtp,
+            retry_base_secs: raw.email.retry_base_secs,
+        };
         if raw.privacy.threshold < 1 {
             problems.push("[privacy] threshold must be at least 1".to_string());
         }
@@ -266,6 +454,7 @@ impl Config {
             archive: raw.archive,
             privacy,
             reporting: raw.reporting,
+            email,
         })
     }
 }

@@ -9,6 +9,7 @@
 //! was committed.
 
 mod archive;
+mod digest;
 mod queries;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use crate::identity::{HashKey, Persons};
 use crate::validate::{FileReport, Verdict};
 
 pub use archive::Archive;
+pub use digest::{FileSummary, MessageRow};
 pub use queries::{FileRow, RunRow};
 
 /// Storage failures, with what was being done.

@@ -154,3 +154,12 @@ CREATE TABLE IF NOT EXISTS messages (
     sent_at TIMESTAMP,
     eml_path VARCHAR NOT NULL
 );
+
+-- Each digest composed, and the recomputation it showed (for "change since
+-- the previous digest").
+CREATE TABLE IF NOT EXISTS digests (
+    id BIGINT PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    figures_run_id BIGINT,           -- indicator_values.run_id shown
+    last_run_id BIGINT NOT NULL       -- files up to this run are covered
+);

@@ -1,0 +1,114 @@
+//! `essaim digest`: compose and send the digest now, preview it, resend or
+//! retry messages, list them.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::{Config, Scope};
+use crate::digest;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Write digest.html, digest.txt and graphique.png into DIR without sending.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["resend", "retry", "list"])]
+    pub preview: Option<PathBuf>,
+    /// With --preview: the scope (national, innovation:<code>, departement:<code>).
+    #[arg(long, default_value = "national", requires = "preview")]
+    pub scope: String,
+    /// Put a message back in the queue and deliver it (after checking that
+    /// an interrupted sending did not reach the recipient).
+    #[arg(long, value_name = "MESSAGE_ID")]
+    pub resend: Option<String>,
+    /// Only deliver what is due (pending messages whose retry time has come).
+    #[arg(long)]
+    pub retry: bool,
+    /// List every message and its state.
+    #[arg(long)]
+    pub list: bool,
+    /// How long to wait for another essaim process to release the data folder.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+fn parse_scope(s: &str) -> anyhow::Result<Scope> {
+    Ok(match s.split_once(':') {
+        None if s == "national" => Scope::National,
+        Some(("innovation", c)) => Scope::Innovation(c.to_string()),
+        Some(("departement", d)) => Scope::Departement(d.to_string()),
+        _ => anyhow::bail!(
+            "scope \"{s}\": expected national, innovation:<code> or departement:<code>"
+        ),
+    })
+}
+
+pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+    let (_lock, store) = super::open_locked(config, args.wait)?;
+    let mut out = std::io::stdout().lock();
+    if let Some(dir) = &args.preview {
+        let scope = parse_scope(&args.scope)?;
+        let (subject, html, text, png) = digest::preview(config, &store, &scope)?;
+        std::fs::create_dir_all(dir)?;
+        // The HTML as a browser shows it: the inline image by file name.
+        std::fs::write(
+            dir.join("digest.html"),
+            html.replace("cid:graphique", "graphique.png"),
+        )?;
+        std::fs::write(dir.join("digest.txt"), text)?;
+        std::fs::write(dir.join("graphique.png"), png)?;
+        writeln!(
+            out,
+            "Aperçu « {subject} » écrit dans {} (digest.html, digest.txt, graphique.png).",
+            dir.display()
+        )?;
+        return Ok(crate::exit::OK);
+    }
+    if args.list {
+        for m in store.all_messages()? {
+            writeln!(
+                out,
+                "{:<10} {:<9} {:<36} {} ({} essai(s)){}",
+                m.state,
+                m.kind,
+                m.recipient,
+                m.id,
+                m.attempts,
+                m.last_error.map(|e| format!(" : {e}")).unwrap_or_default()
+            )?;
+        }
+        return Ok(crate::exit::OK);
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let delivery = if let Some(id) = &args.resend {
+        let id = id.trim_matches(['<', '>']);
+        anyhow::ensure!(
+            store.requeue_message(id)?,
+            "no message has the id {id} (see essaim digest --list)"
+        );
+        digest::deliver::deliver_due(config, &store, now)?
+    } else if args.retry {
+        digest::deliver::deliver_due(config, &store, now)?
+    } else {
+        let o = digest::send_digest(config, &store)?;
+        writeln!(
+            out,
+            "Synthèse composée pour {} destinataire(s).",
+            o.composed
+        )?;
+        o.delivery
+    };
+    writeln!(
+        out,
+        "Messages : {} envoyé(s), {} reporté(s), {} en échec.",
+        delivery.sent,
+        delivery.deferred,
+        delivery.failed.len()
+    )?;
+    for (id, e) in &delivery.failed {
+        writeln!(out, "  {id} : {e}")?;
+    }
+    Ok(if delivery.failed.is_empty() {
+        crate::exit::OK
+    } else {
+        crate::exit::ROWS_REJECTED
+    })
+}

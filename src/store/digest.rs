@@ -1,0 +1,294 @@
+//! What the digest and the feedback e-mails read and write: digests,
+//! messages and their delivery states, files since the last digest.
+
+use chrono::NaiveDateTime;
+use duckdb::{params, OptionalExt};
+use serde::Serialize;
+
+use super::{Ctx, Figure, Result, Store};
+
+/// A file as the digest lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub sha256: String,
+    pub name: String,
+    pub structure: Option<String>,
+    pub innovation: Option<String>,
+    pub period: Option<String>,
+    pub verdict: String,
+    pub reason: Option<String>,
+    pub current: bool,
+    pub rows_accepted: i64,
+    pub rows_rejected: i64,
+}
+
+/// A message and its delivery state.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub eml_path: String,
+}
+
+impl Store {
+    /// The previous digest: (id, figures run id, last run id covered).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn last_digest(&self) -> Result<Option<(i64, Option<i64>, i64)>> {
+        self.conn
+            .query_row(
+                "SELECT id, figures_run_id, last_run_id FROM digests ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .ctx("read last digest")
+    }
+
+    /// Records a new digest and returns its id.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn record_digest(&self, figures_run_id: Option<i64>) -> Result<i64> {
+        let id: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM digests", [], |r| {
+                r.get(0)
+            })
+            .ctx("next digest id")?;
+        self.conn
+            .execute(
+                "INSERT INTO digests VALUES (?, now(), ?, (SELECT coalesce(max(id), 0) FROM runs))",
+                params![id, figures_run_id],
+            )
+            .ctx("record digest")?;
+        Ok(id)
+    }
+
+    /// The run id of the latest figures.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn latest_figures_run(&self) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT max(run_id) FROM indicator_values", [], |r| r.get(0))
+            .ctx("latest figures run")
+    }
+
+    /// The figures of one recomputation.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn figures_of(&self, run_id: i64) -> Result<Vec<Figure>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT indicator, scope_kind, scope, value, people FROM indicator_values WHERE run_id = ?")
+            .ctx("prepare figures of run")?;
+        let rows = stmt
+            .query_map(params![run_id], |r| {
+                Ok(Figure {
+                    indicator: r.get(0)?,
+                    scope_kind: r.get(1)?,
+                    scope: r.get(2)?,
+                    value: r.get(3)?,
+                    people: r.get(4)?,
+                })
+            })
+            .ctx("query figures of run")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read figures of run")
+    }
+
+    /// Files first received after run `after_run`.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn files_since(&self, after_run: i64) -> Result<Vec<FileSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT sha256, name, structure, innovation, period, verdict, reason, sha256 IN (SELECT sha256 FROM current_tables),
+                        rows_accepted, rows_rejected
+                 FROM files WHERE run_id > ? ORDER BY received_at, name",
+            )
+            .ctx("prepare files since")?;
+        let rows = stmt
+            .query_map(params![after_run], |r| {
+                Ok(FileSummary {
+                    sha256: r.get(0)?,
+                    name: r.get(1)?,
+                    structure: r.get(2)?,
+                    innovation: r.get(3)?,
+                    period: r.get(4)?,
+                    verdict: r.get(5)?,
+                    reason: r.get(6)?,
+                    current: r.get(7)?,
+                    rows_accepted: r.get(8)?,
+                    rows_rejected: r.get(9)?,
+                })
+            })
+            .ctx("query files since")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read files since")
+    }
+
+    /// The most frequent rejection reasons of some files: (reason, count).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn main_reasons(&self, after_run: i64, limit: usize) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT reason, count(*) AS n FROM (
+                     SELECT coalesce(header || ' : ', '') || r.reason AS reason FROM rejections r JOIN files f USING (sha256) WHERE f.run_id > ?1
+                     UNION ALL SELECT reason FROM files WHERE run_id > ?1 AND verdict = 'file_rejected')
+                 GROUP BY reason ORDER BY n DESC, reason LIMIT ?2",
+            )
+            .ctx("prepare reasons")?;
+        let rows = stmt
+            .query_map(params![after_run, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx("query reasons")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read reasons")
+    }
+
+    /// DELD per (innovation, period): each person's latest report within the cell.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn deld_by_innovation_period(
+        &self,
+        departement: Option<&str>,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT innovation, period, count(*) FILTER (WHERE unemployment_months >= 12) FROM (
+                     SELECT * FROM current_job_seekers WHERE ?1 IS NULL OR departement = ?1
+                     QUALIFY row_number() OVER (PARTITION BY innovation, period, person_id ORDER BY received_at DESC, file_name DESC, row_number DESC) = 1)
+                 GROUP BY innovation, period, period_end ORDER BY period_end, innovation",
+            )
+            .ctx("prepare chart series")?;
+        let rows = stmt
+            .query_map(params![departement], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .ctx("query chart series")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read chart series")
+    }
+
+    /// Records a composed message as pending.
+    ///
+    /// # Errors
+    /// SQL errors (a message id already recorded is left as it is).
+    pub fn record_message(
+        &self,
+        id: &str,
+        kind: &str,
+        recipient: &str,
+        subject: &str,
+        eml_path: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO messages (id, kind, recipient, subject, created_at, state, attempts, eml_path)
+                 VALUES (?, ?, ?, ?, now(), 'pending', 0, ?) ON CONFLICT DO NOTHING",
+                params![id, kind, recipient, subject, eml_path],
+            )
+            .ctx("record message")?;
+        Ok(())
+    }
+
+    /// Messages due for a delivery attempt.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn due_messages(&self, now: NaiveDateTime) -> Result<Vec<MessageRow>> {
+        self.messages_where(
+            "state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+            Some(now),
+        )
+    }
+
+    /// Every message, newest first.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn all_messages(&self) -> Result<Vec<MessageRow>> {
+        self.messages_where("TRUE", None)
+    }
+
+    fn messages_where(&self, cond: &str, now: Option<NaiveDateTime>) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT id, kind, recipient, subject, state, attempts, last_error, eml_path FROM messages WHERE {cond} ORDER BY created_at, id"
+        );
+        let mut stmt = self.conn.prepare(&sql).ctx("prepare messages")?;
+        let map = |r: &duckdb::Row<'_>| {
+            Ok(MessageRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                recipient: r.get(2)?,
+                subject: r.get(3)?,
+                state: r.get(4)?,
+                attempts: r.get(5)?,
+                last_error: r.get(6)?,
+                eml_path: r.get(7)?,
+            })
+        };
+        let rows = match now {
+            Some(n) => stmt.query_map(params![n], map),
+            None => stmt.query_map([], map),
+        }
+        .ctx("query messages")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read messages")
+    }
+
+    /// Moves a message to a new state (`sending` before the SMTP dialogue,
+    /// then `sent`, `pending` with a retry time, or `failed`).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn set_message_state(
+        &self,
+        id: &str,
+        state: &str,
+        error: Option<&str>,
+        next_attempt: Option<NaiveDateTime>,
+    ) -> Result<()> {
+        let bump = if state == "sending" { 1 } else { 0 };
+        self.conn
+            .execute(
+                "UPDATE messages SET state = ?, attempts = attempts + ?, last_error = coalesce(?, last_error), next_attempt_at = ?,
+                        sent_at = CASE WHEN ? = 'sent' THEN now() ELSE sent_at END WHERE id = ?",
+                params![state, bump, error, next_attempt, state, id],
+            )
+            .ctx("update message")?;
+        Ok(())
+    }
+
+    /// Puts a message back in the queue (operator's `--resend`).
+    ///
+    /// # Errors
+    /// SQL errors; `false` when no message has this id.
+    pub fn requeue_message(&self, id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE messages SET state = 'pending', next_attempt_at = NULL WHERE id = ?",
+                params![id],
+            )
+            .ctx("requeue message")?;
+        Ok(n > 0)
+    }
+}
