@@ -54,6 +54,10 @@ pub struct FileLine {
     pub outcome: String,
 }
 
+/// One line of the chart: an innovation's name and its (period, DELD)
+/// points, `None` where the count is hidden.
+pub type Series = (String, Vec<(String, Option<i64>)>);
+
 /// Everything one reader's digest says.
 #[derive(Debug, Clone, Serialize)]
 pub struct Digest {
@@ -71,8 +75,8 @@ pub struct Digest {
     pub late: Vec<String>,
     pub failures: Vec<String>,
     pub threshold: i64,
-    /// (innovation name, [(period, DELD or None when hidden)]).
-    pub series: Vec<(String, Vec<(String, Option<i64>)>)>,
+    /// Per innovation, the chart's points.
+    pub series: Vec<Series>,
 }
 
 /// What composing needs, read once for all readers.
