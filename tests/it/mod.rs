@@ -1,4 +1,5 @@
 mod corpus;
+mod email;
 mod figures_gen;
 mod gen;
 mod privacy;
