@@ -15,6 +15,7 @@ pub mod lock;
 pub mod logging;
 pub mod pipeline;
 pub mod report;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod synth;

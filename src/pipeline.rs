@@ -64,6 +64,8 @@ pub struct RunReport {
     pub feedback: usize,
     /// Why e-mail could not be handled (the data work is done regardless).
     pub mail_error: Option<String>,
+    /// A stop request ended the run early (the next run finishes the work).
+    pub interrupted: bool,
 }
 
 impl RunReport {
@@ -87,6 +89,9 @@ pub struct RunOptions {
     /// "In the future" means after this day.
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
+    /// Set by a stop request: the run finishes the file it is loading,
+    /// commits, and loads no other.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -94,6 +99,7 @@ impl Default for RunOptions {
         RunOptions {
             today: chrono::Local::now().date_naive(),
             now: Utc::now(),
+            cancel: None,
         }
     }
 }
@@ -141,6 +147,7 @@ pub fn run(
         digest: None,
         feedback: 0,
         mail_error: None,
+        interrupted: false,
     };
     // Triage without reading: an inbox entry whose size and time are
     // unchanged was handled before.
@@ -188,9 +195,16 @@ pub fn run(
         let known = &known;
         let candidates = &candidates;
         scope.spawn(move || {
+            let cancel = opts.cancel.clone();
             candidates
                 .par_iter()
                 .for_each_with(tx, |tx, (path, size, modified)| {
+                    if cancel
+                        .as_ref()
+                        .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+                    {
+                        return;
+                    }
                     let judged = judge_path(path, *size, *modified, config, ctx, known);
                     let _ = tx.send(judged);
                 });
@@ -198,6 +212,15 @@ pub fn run(
         for j in rx {
             if failure.is_some() {
                 continue;
+            }
+            if opts
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                // Stop request: what is loaded is committed; the rest waits for the next run.
+                report.interrupted = true;
+                break;
             }
             if let Err(e) = handle(config, store, run_id, &key, j, &mut loaded, &mut report) {
                 failure = Some(e);
@@ -214,6 +237,22 @@ pub fn run(
             report.rows_rejected,
         );
         return Err(e);
+    }
+    if report.interrupted {
+        let new = report.files.iter().filter(|f| f.status == "new").count();
+        store.finish_run(
+            run_id,
+            "interrupted",
+            report.files_seen,
+            new,
+            report.rows_accepted,
+            report.rows_rejected,
+        )?;
+        tracing::info!(
+            loaded = new,
+            "run stopped on request after committing its current file"
+        );
+        return Ok(report);
     }
     report.purged = purge(config, store, opts)?;
     if store.indicators_stale()? {

@@ -6,6 +6,7 @@ mod export;
 mod indicators;
 mod reimport;
 mod run;
+mod serve;
 mod status;
 mod template;
 mod validate;
@@ -80,6 +81,11 @@ pub enum Command {
         after_help = "Examples:\n  essaim digest\n  essaim digest --preview apercu/ --scope innovation:TAPAJ\n  essaim digest --list\n  essaim digest --retry\n  essaim digest --resend digest-3-1a2b3c4d5e6f@essaim"
     )]
     Digest(digest::Args),
+    /// Run the nightly run, the digest and e-mail retries on their schedules until SIGTERM.
+    #[command(
+        after_help = "Examples:\n  essaim serve\n  essaim serve --next          # when each job runs next (Europe/Paris)\n  systemctl start essaim       # see config/systemd/essaim.service"
+    )]
+    Serve(serve::Args),
     /// Show the last runs, each structure's files, late structures and pending e-mails.
     #[command(after_help = "Examples:\n  essaim status\n  essaim status --format json")]
     Status(status::Args),
@@ -138,6 +144,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => export::run(&load_config(&cli.config)?, args),
         Command::Reimport(args) => reimport::run(&load_config(&cli.config)?, args),
         Command::Digest(args) => digest::run(&load_config(&cli.config)?, args),
+        Command::Serve(args) => serve::run(load_config(&cli.config)?, args),
         Command::Status(args) => status::run(&load_config(&cli.config)?, args),
     }
 }

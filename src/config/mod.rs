@@ -50,6 +50,36 @@ struct RawConfig {
     reporting: Reporting,
     #[serde(default)]
     email: RawEmail,
+    #[serde(default)]
+    schedule: Schedule,
+}
+
+/// When `serve` runs its jobs: cron expressions with seconds
+/// (`sec min hour day month weekday`) in `timezone`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Schedule {
+    pub timezone: String,
+    /// The nightly run.
+    pub run: String,
+    /// The digest, on its own schedule.
+    pub digest: String,
+    /// Retries of pending e-mails.
+    pub retry: String,
+    /// How long a job waits for another essaim process to release the data folder.
+    pub lock_wait_secs: u64,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            timezone: "Europe/Paris".into(),
+            run: "0 30 2 * * *".into(),
+            digest: "0 0 7 * * Mon".into(),
+            retry: "0 */15 * * * *".into(),
+            lock_wait_secs: 600,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +336,7 @@ pub struct Config {
     pub privacy: Privacy,
     pub reporting: Reporting,
     pub email: Email,
+    pub schedule: Schedule,
 }
 
 impl Config {
@@ -434,6 +465,21 @@ impl Config {
             smtp,
             retry_base_secs: raw.email.retry_base_secs,
         };
+        if raw.schedule.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(format!(
+                "[schedule] timezone \"{}\" is not an IANA time zone (e.g. Europe/Paris)",
+                raw.schedule.timezone
+            ));
+        }
+        for (name, expr) in [
+            ("run", &raw.schedule.run),
+            ("digest", &raw.schedule.digest),
+            ("retry", &raw.schedule.retry),
+        ] {
+            if let Err(e) = crate::serve::parse_cron(expr) {
+                problems.push(format!("[schedule] {name} = \"{expr}\": {e} (expected: sec min hour day month weekday)"));
+            }
+        }
         if raw.privacy.threshold < 1 {
             problems.push("[privacy] threshold must be at least 1".to_string());
         }
@@ -455,6 +501,7 @@ impl Config {
             privacy,
             reporting: raw.reporting,
             email,
+            schedule: raw.schedule,
         })
     }
 }

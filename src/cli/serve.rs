@@ -1,0 +1,34 @@
+//! `essaim serve`: run the scheduled jobs until SIGTERM or SIGINT.
+
+use crate::config::Config;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the next times each job will run, then exit.
+    #[arg(long)]
+    pub next: bool,
+}
+
+pub fn run(config: Config, args: Args) -> anyhow::Result<u8> {
+    if args.next {
+        let tz: chrono_tz::Tz = config
+            .schedule
+            .timezone
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (name, expr) in [
+            ("run", &config.schedule.run),
+            ("digest", &config.schedule.digest),
+            ("retry", &config.schedule.retry),
+        ] {
+            let times: Vec<String> = crate::serve::upcoming(expr, tz, chrono::Utc::now(), 3)
+                .iter()
+                .map(|t| t.to_rfc3339())
+                .collect();
+            println!("{name:<7} {expr:<20} {}", times.join("  "));
+        }
+        return Ok(crate::exit::OK);
+    }
+    crate::serve::serve(config)?;
+    Ok(crate::exit::OK)
+}
