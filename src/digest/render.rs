@@ -94,6 +94,7 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
                 ("sans-serif", 18),
             )
             .margin(12)
+            .margin_right(36)
             .x_label_area_size(32)
             .y_label_area_size(44)
             .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0..(max + max / 10 + 1))

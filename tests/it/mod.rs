@@ -5,5 +5,6 @@ mod gen;
 mod privacy;
 mod props;
 mod run;
+mod serve;
 mod util;
 mod validate;
