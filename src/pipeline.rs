@@ -46,6 +46,24 @@ pub struct FileOutcome {
     pub rejected: usize,
 }
 
+impl FileOutcome {
+    /// Bytes already received: nothing changes.
+    fn duplicate(name: String, sha256: String) -> Self {
+        FileOutcome {
+            name,
+            sha256,
+            status: "duplicate",
+            verdict: None,
+            structure: None,
+            period: None,
+            reason: None,
+            rows: 0,
+            accepted: 0,
+            rejected: 0,
+        }
+    }
+}
+
 /// The outcome of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -366,18 +384,7 @@ fn handle(
         } => {
             tracing::info!(file = %name, "same bytes as a file already received; nothing changes");
             store.record_inbox(&path.to_string_lossy(), size, modified.naive_utc(), &sha256)?;
-            report.files.push(FileOutcome {
-                name,
-                sha256,
-                status: "duplicate",
-                verdict: None,
-                structure: None,
-                period: None,
-                reason: None,
-                rows: 0,
-                accepted: 0,
-                rejected: 0,
-            });
+            report.files.push(FileOutcome::duplicate(name, sha256));
         }
         Judged::New {
             file,
@@ -392,18 +399,9 @@ fn handle(
                     modified.naive_utc(),
                     &fr.sha256,
                 )?;
-                report.files.push(FileOutcome {
-                    name: fr.name.clone(),
-                    sha256: fr.sha256.clone(),
-                    status: "duplicate",
-                    verdict: None,
-                    structure: None,
-                    period: None,
-                    reason: None,
-                    rows: 0,
-                    accepted: 0,
-                    rejected: 0,
-                });
+                report
+                    .files
+                    .push(FileOutcome::duplicate(fr.name.clone(), fr.sha256.clone()));
                 return Ok(());
             }
             let archived = store

@@ -88,7 +88,8 @@ impl Store {
     pub fn figures_of(&self, run_id: i64) -> Result<Vec<Figure>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT indicator, scope_kind, scope, value, people FROM indicator_values WHERE run_id = ?")
+            .prepare("SELECT indicator, scope_kind, scope, value, people FROM indicator_values WHERE run_id = ?
+                 ORDER BY indicator, scope_kind, scope")
             .ctx("prepare figures of run")?;
         let rows = stmt
             .query_map(params![run_id], |r| {

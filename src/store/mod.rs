@@ -556,27 +556,10 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn latest_figures(&self) -> Result<Vec<Figure>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT indicator, scope_kind, scope, value, people FROM indicator_values
-                 WHERE run_id = (SELECT max(run_id) FROM indicator_values)
-                 ORDER BY indicator, scope_kind, scope",
-            )
-            .ctx("prepare figures")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Figure {
-                    indicator: r.get(0)?,
-                    scope_kind: r.get(1)?,
-                    scope: r.get(2)?,
-                    value: r.get(3)?,
-                    people: r.get(4)?,
-                })
-            })
-            .ctx("query figures")?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .ctx("read figures")
+        match self.latest_figures_run()? {
+            Some(run) => self.figures_of(run),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The figures of the recomputation before the latest (for changes).
@@ -584,26 +567,18 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn previous_figures(&self) -> Result<Vec<Figure>> {
-        let mut stmt = self
+        let run: Option<i64> = self
             .conn
-            .prepare(
-                "SELECT indicator, scope_kind, scope, value, people FROM indicator_values
-                 WHERE run_id = (SELECT max(run_id) FROM indicator_values WHERE run_id < (SELECT max(run_id) FROM indicator_values))",
+            .query_row(
+                "SELECT max(run_id) FROM indicator_values WHERE run_id < (SELECT max(run_id) FROM indicator_values)",
+                [],
+                |r| r.get(0),
             )
-            .ctx("prepare previous figures")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Figure {
-                    indicator: r.get(0)?,
-                    scope_kind: r.get(1)?,
-                    scope: r.get(2)?,
-                    value: r.get(3)?,
-                    people: r.get(4)?,
-                })
-            })
-            .ctx("query previous figures")?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .ctx("read previous figures")
+            .ctx("previous figures run")?;
+        match run {
+            Some(run) => self.figures_of(run),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Marks originals received before `cutoff` as purged (their archive
