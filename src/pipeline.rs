@@ -227,7 +227,20 @@ pub fn run(
                     let _ = tx.send(judged);
                 });
         });
+        // A progress bar for people at a terminal; nothing when unattended.
+        let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && candidates.len() > 1 {
+            let bar = indicatif::ProgressBar::new(candidates.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} fichiers {wide_bar} {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         for j in rx {
+            bar.inc(1);
             if failure.is_some() {
                 continue;
             }
@@ -244,6 +257,7 @@ pub fn run(
                 failure = Some(e);
             }
         }
+        bar.finish_and_clear();
     });
     if let Some(e) = failure {
         let _ = store.finish_run(

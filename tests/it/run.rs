@@ -267,3 +267,118 @@ fn exports_hide_small_counts() {
         .unwrap();
     assert_eq!(n as usize, csv.lines().count() - 1);
 }
+
+#[test]
+fn reimport_after_an_alias_change_moves_the_figures_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    // Without the alias, the header-drift workbook lacks "Durée de chômage (mois)".
+    let original = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        original.replace("\"Nb mois chômage\" = \"Durée de chômage (mois)\"\n", ""),
+    )
+    .unwrap();
+    drop_into(
+        &dir.path().join("inbox"),
+        &[super::util::fixture("validate/derive-entetes.xlsx")],
+    );
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 2, "refused without the alias: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Colonne obligatoire absente : « Durée de chômage (mois) »"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(&config, original).unwrap();
+    let dry = essaim_with(
+        &config,
+        &["reimport", "--all", "--reason", "alias ajouté", "--dry-run"],
+        &[KEY],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("derive-entetes.xlsx : file_rejected -> accepted"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("Structures") && dry.stdout.contains("*"),
+        "{}",
+        dry.stdout
+    );
+    // The dry run wrote nothing.
+    assert_eq!(
+        essaim_with(
+            &config,
+            &["indicators", "--format", "json", "--raw"],
+            &[KEY]
+        )
+        .json()["structures"],
+        Value::Null
+    );
+    let real = essaim_with(
+        &config,
+        &["reimport", "--all", "--reason", "alias ajouté"],
+        &[KEY],
+    );
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let f = essaim_with(
+        &config,
+        &["indicators", "--format", "json", "--raw"],
+        &[KEY],
+    )
+    .json();
+    assert_eq!(f["structures"], 1, "{f}");
+    assert_eq!(f["job_seekers"], 2);
+    let conn = duckdb::Connection::open(dir.path().join("data/essaim.duckdb")).unwrap();
+    let recorded: Vec<(String, String, bool)> = conn
+        .prepare("SELECT scope, reason, dry_run FROM reimports ORDER BY requested_at")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        recorded,
+        vec![
+            ("all".into(), "alias ajouté".into(), true),
+            ("all".into(), "alias ajouté".into(), false)
+        ]
+    );
+}
+
+#[test]
+fn originals_past_retention_are_purged_and_their_records_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("retention_days = 3650", "retention_days = 0");
+    std::fs::write(&config, text).unwrap();
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    let run = essaim_with(&config, &["run", "--format", "json"], &[KEY]);
+    assert_eq!(run.json()["run"]["purged"], 5, "{}", run.stdout);
+    let archived: usize = std::fs::read_dir(dir.path().join("data/archive"))
+        .unwrap()
+        .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(archived, 0);
+    let st = essaim_with(&config, &["status", "--format", "json"], &[KEY]).json();
+    assert_eq!(
+        st["files"].as_array().unwrap().len(),
+        5,
+        "records and hashes stay"
+    );
+    assert_eq!(
+        essaim_with(
+            &config,
+            &["indicators", "--format", "json", "--raw"],
+            &[KEY]
+        )
+        .json()["structures"],
+        4
+    );
+}
