@@ -82,19 +82,21 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (w, h) = (720u32, 360u32);
+    let (w, h) = (780u32, 360u32);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
+        // The legend gets its own column so that it never hides a line.
+        let (plot, legend) = root.split_horizontally(520);
         let n = periods.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(&plot)
             .caption(
                 "Demandeurs d'emploi de longue durée par innovation",
                 ("sans-serif", 18),
             )
             .margin(12)
-            .margin_right(36)
+            .margin_right(24)
             .x_label_area_size(32)
             .y_label_area_size(44)
             .build_cartesian_2d(0..n.saturating_sub(1).max(1), 0..(max + max / 10 + 1))
@@ -115,25 +117,22 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
                 .collect();
             chart
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(|e| err(&e))?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+                .map_err(|e| err(&e))?;
             chart
                 .draw_series(
                     pts.iter()
                         .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
                 )
                 .map_err(|e| err(&e))?;
-        }
-        if !d.series.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 11))
-                .draw()
+            let y = 50 + 20 * k as i32;
+            legend
+                .draw(&PathElement::new(
+                    vec![(8, y), (28, y)],
+                    color.stroke_width(3),
+                ))
+                .map_err(|e| err(&e))?;
+            legend
+                .draw(&Text::new(name.clone(), (34, y - 7), ("sans-serif", 12)))
                 .map_err(|e| err(&e))?;
         }
         root.present().map_err(|e| err(&e))?;
