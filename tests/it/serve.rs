@@ -221,3 +221,49 @@ fn two_runs_started_together_never_both_write() {
         busy.stderr
     );
 }
+
+#[test]
+fn a_failed_job_is_recorded_and_mailed_to_the_operators_and_serve_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    per_second(&config);
+    // No inbox folder: every run fails.
+    std::fs::remove_dir_all(dir.path().join("inbox")).unwrap();
+    let log = dir.path().join("serve.log");
+    let mut child = serve(&config, &log);
+    let outbox = dir.path().join("data/outbox");
+    let alerts = || {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("alerte-"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    // Two alerts: the scheduler kept going after the first failure.
+    assert!(
+        wait_until(Duration::from_secs(60), || alerts() >= 2),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    sigterm(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let alert = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("alerte-"))
+        .unwrap();
+    let text = std::fs::read_to_string(alert.path()).unwrap();
+    assert!(text.contains("To: operateurs@example.org"), "{text}");
+    assert!(text.contains("Subject: essaim : "), "{text}");
+    let st = essaim_with(&config, &["status", "--format", "json"], &[KEY]).json();
+    assert!(
+        st["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["outcome"] == "failed"),
+        "{st:#}"
+    );
+}
