@@ -9,6 +9,9 @@ use unicode_normalization::UnicodeNormalization;
 /// straight, line breaks and runs of white space folded to one space, and
 /// trimmed. `"  Durée de\nchômage (mois) "` becomes `"duree de chomage (mois)"`.
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return fold_ascii(s);
+    }
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.nfkd() {
@@ -28,6 +31,26 @@ pub fn fold(s: &str) -> String {
             pending_space = false;
         }
         out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// [`fold`] for ASCII text: no decomposition needed (the common case, and
+/// the hot path of validation).
+fn fold_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for b in s.bytes() {
+        let c = if b == b'`' { '\'' } else { b as char };
+        if c.is_ascii_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c.to_ascii_lowercase());
     }
     out
 }

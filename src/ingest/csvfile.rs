@@ -59,7 +59,7 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
             });
         }
         sent += 1;
-        out.send(Event::Row(row))?;
+        out.row(row)?;
     }
     if dropped_columns {
         out.send(Event::Notice(format!(

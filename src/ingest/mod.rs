@@ -205,13 +205,14 @@ pub struct Meta {
 pub enum Event {
     Opened(Meta),
     Sheet(String),
-    Row(Row),
+    /// Rows in order, sent in batches (fewer wake-ups than one per row).
+    Rows(Vec<Row>),
     Notice(String),
 }
 
-/// Rows in flight between the reading thread and the consumer: memory stays
-/// proportional to this, not to the sheet.
-const CHANNEL_ROWS: usize = 512;
+/// Batches in flight between the reading thread and the consumer: memory
+/// stays proportional to this, not to the sheet.
+const CHANNEL_ROWS: usize = 4;
 
 /// A file being read on its own thread, consumed as a stream of [`Event`]s.
 /// Dropping it stops the reader at its next row.
@@ -252,11 +253,12 @@ pub fn stream(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Str
     std::thread::Builder::new()
         .name("essaim-reader".into())
         .spawn(move || {
-            let out = Sender(tx.clone());
+            let out = Sender::new(tx.clone());
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
                 Format::Csv => csvfile::read(&bytes, &limits_owned, &out),
                 _ => workbook::read(format, bytes.clone(), &limits_owned, plan, &out),
             }));
+            let result = result.map(|r| r.and_then(|()| out.flush()));
             let failure = match result {
                 Ok(Ok(())) | Ok(Err(ReadError::Stopped)) => None,
                 Ok(Err(e)) => Some(e),
@@ -274,13 +276,47 @@ pub fn stream(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Str
     })
 }
 
-/// The sending half, owned by the reading thread.
-pub(crate) struct Sender(mpsc::SyncSender<Result<Event, ReadError>>);
+/// The sending half, owned by the reading thread. Rows are buffered and
+/// sent in batches; any other event first flushes them, so order holds.
+pub(crate) struct Sender {
+    tx: mpsc::SyncSender<Result<Event, ReadError>>,
+    rows: std::cell::RefCell<Vec<Row>>,
+}
+
+/// Rows per batch.
+const BATCH_ROWS: usize = 256;
 
 impl Sender {
+    fn new(tx: mpsc::SyncSender<Result<Event, ReadError>>) -> Self {
+        Sender { tx, rows: std::cell::RefCell::new(Vec::with_capacity(BATCH_ROWS)) }
+    }
+
     /// Sends an event; [`ReadError::Stopped`] once the consumer has gone.
     pub(crate) fn send(&self, ev: Event) -> Result<(), ReadError> {
-        self.0.send(Ok(ev)).map_err(|_| ReadError::Stopped)
+        self.flush()?;
+        self.tx.send(Ok(ev)).map_err(|_| ReadError::Stopped)
+    }
+
+    /// Queues a row, sending the batch when it is full.
+    pub(crate) fn row(&self, row: Row) -> Result<(), ReadError> {
+        let full = {
+            let mut rows = self.rows.borrow_mut();
+            rows.push(row);
+            rows.len() >= BATCH_ROWS
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the buffered rows.
+    pub(crate) fn flush(&self) -> Result<(), ReadError> {
+        let batch = std::mem::take(&mut *self.rows.borrow_mut());
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.tx.send(Ok(Event::Rows(batch))).map_err(|_| ReadError::Stopped)
     }
 }
 
@@ -309,9 +345,9 @@ pub fn read(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Workb
                 name,
                 rows: Vec::new(),
             }),
-            Event::Row(r) => {
+            Event::Rows(rows) => {
                 if let Some(sheet) = wb.sheets.last_mut() {
-                    sheet.rows.push(r);
+                    sheet.rows.extend(rows);
                 }
             }
             Event::Notice(n) => wb.notices.push(n),

@@ -178,7 +178,7 @@ impl<'a> RowEmitter<'a> {
                 });
             }
             self.sent += 1;
-            self.out.send(Event::Row(row))?;
+            self.out.row(row)?;
         }
         Ok(())
     }

@@ -246,9 +246,13 @@ fn judge_stream(
                     Current::Table(TableJudge::new(table, &name, date_1904, p))
                 });
             }
-            Event::Row(row) => match current.as_mut() {
-                Some(Current::Structure { rows, .. }) => rows.push(row),
-                Some(Current::Table(t)) => t.push(row, ctx, report)?,
+            Event::Rows(batch) => match current.as_mut() {
+                Some(Current::Structure { rows, .. }) => rows.extend(batch),
+                Some(Current::Table(t)) => {
+                    for row in batch {
+                        t.push(row, ctx, report)?;
+                    }
+                }
                 None => {}
             },
             Event::Notice(n) => report.notices.push(n),
@@ -707,10 +711,14 @@ impl<'a> RowCheck<'a> {
 }
 
 fn is_total_row(row: &Row) -> bool {
-    row.cells
-        .iter()
-        .find(|c| !c.is_blank())
-        .is_some_and(|c| crate::text::fold(&c.display()).starts_with("total"))
+    match row.cells.iter().find(|c| !c.is_blank()) {
+        // Only text can say "Total"; check its first letter before folding.
+        Some(Cell::Text(t)) => {
+            let t = t.trim_start();
+            (t.starts_with('T') || t.starts_with('t')) && crate::text::fold(t).starts_with("total")
+        }
+        _ => false,
+    }
 }
 
 fn job_seeker(
