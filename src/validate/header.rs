@@ -216,20 +216,20 @@ pub fn locate(
     aliases: &BTreeMap<String, String>,
 ) -> Result<HeaderMap, String> {
     let columns = table.columns();
+    // The template's keys, folded once (this runs for every cell of the
+    // first rows of every sheet).
+    let keys: Vec<(Field, String)> = columns.iter().map(|c| (c.field, header_key(c.header))).collect();
     let resolve = |text: &str| -> Option<(Field, bool)> {
         let key = header_key(text);
         if key.is_empty() {
             return None;
         }
-        if let Some(c) = columns.iter().find(|c| header_key(c.header) == key) {
-            return Some((c.field, false));
+        if let Some((f, _)) = keys.iter().find(|(_, k)| *k == key) {
+            return Some((*f, false));
         }
         let canonical = aliases.get(&fold(text))?;
         let ck = header_key(canonical);
-        columns
-            .iter()
-            .find(|c| header_key(c.header) == ck)
-            .map(|c| (c.field, true))
+        keys.iter().find(|(_, k)| *k == ck).map(|(f, _)| (*f, true))
     };
     let score = |row: &Row| {
         row.cells
