@@ -170,6 +170,7 @@ pub fn run(
     // Triage without reading: an inbox entry whose size and time are
     // unchanged was handled before.
     let mut candidates = Vec::new();
+    let seen = store.inbox_entries()?;
     for path in paths {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
@@ -179,10 +180,12 @@ pub fn run(
             .map(DateTime::<Utc>::from)
             .unwrap_or(opts.now);
         let key_path = path.to_string_lossy().to_string();
-        if store
-            .unchanged_inbox_entry(&key_path, meta.len(), modified.naive_utc())?
-            .is_some()
-        {
+        // The database keeps microseconds.
+        let unchanged = seen.get(&key_path).is_some_and(|(size, at)| {
+            *size == meta.len() as i64
+                && at.and_utc().timestamp_micros() == modified.timestamp_micros()
+        });
+        if unchanged {
             report.unchanged += 1;
         } else {
             candidates.push((path, meta.len(), modified));

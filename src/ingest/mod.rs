@@ -288,7 +288,10 @@ const BATCH_ROWS: usize = 256;
 
 impl Sender {
     fn new(tx: mpsc::SyncSender<Result<Event, ReadError>>) -> Self {
-        Sender { tx, rows: std::cell::RefCell::new(Vec::with_capacity(BATCH_ROWS)) }
+        Sender {
+            tx,
+            rows: std::cell::RefCell::new(Vec::with_capacity(BATCH_ROWS)),
+        }
     }
 
     /// Sends an event; [`ReadError::Stopped`] once the consumer has gone.
@@ -316,7 +319,9 @@ impl Sender {
         if batch.is_empty() {
             return Ok(());
         }
-        self.tx.send(Ok(Event::Rows(batch))).map_err(|_| ReadError::Stopped)
+        self.tx
+            .send(Ok(Event::Rows(batch)))
+            .map_err(|_| ReadError::Stopped)
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use duckdb::{params, Connection, OptionalExt};
+use duckdb::{params, Connection};
 
 use crate::config::Registry;
 use crate::identity::{HashKey, Persons};
@@ -213,25 +213,27 @@ impl Store {
         Ok(())
     }
 
-    /// The hash recorded for an inbox path whose size and modification time
-    /// are unchanged: the file need not be read again.
+    /// What the inbox held at the last run: path -> (size, modification
+    /// time). One query, so that an unchanged inbox is recognised without
+    /// reading any file or asking once per file.
     ///
     /// # Errors
     /// SQL errors.
-    pub fn unchanged_inbox_entry(
-        &self,
-        path: &str,
-        size: u64,
-        modified: NaiveDateTime,
-    ) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT sha256 FROM inbox_seen WHERE path = ? AND size = ? AND modified = ?",
-                params![path, size as i64, modified],
-                |r| r.get(0),
-            )
-            .optional()
-            .ctx("look up inbox entry")
+    pub fn inbox_entries(&self) -> Result<HashMap<String, (i64, NaiveDateTime)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, modified FROM inbox_seen")
+            .ctx("prepare inbox entries")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    (r.get::<_, i64>(1)?, r.get::<_, NaiveDateTime>(2)?),
+                ))
+            })
+            .ctx("query inbox entries")?;
+        rows.collect::<std::result::Result<HashMap<_, _>, _>>()
+            .ctx("read inbox entries")
     }
 
     /// Whether these bytes were received before.

@@ -218,7 +218,10 @@ pub fn locate(
     let columns = table.columns();
     // The template's keys, folded once (this runs for every cell of the
     // first rows of every sheet).
-    let keys: Vec<(Field, String)> = columns.iter().map(|c| (c.field, header_key(c.header))).collect();
+    let keys: Vec<(Field, String)> = columns
+        .iter()
+        .map(|c| (c.field, header_key(c.header)))
+        .collect();
     let resolve = |text: &str| -> Option<(Field, bool)> {
         let key = header_key(text);
         if key.is_empty() {

@@ -168,7 +168,10 @@ pub trait Listed: Sized + Copy + 'static {
     fn parse(s: &str) -> Option<Self> {
         // Most cells are written exactly as in the template: no folding then.
         let trimmed = s.trim();
-        if let Some((v, _)) = Self::VALUES.iter().find(|(_, names)| names.contains(&trimmed)) {
+        if let Some((v, _)) = Self::VALUES
+            .iter()
+            .find(|(_, names)| names.contains(&trimmed))
+        {
             return Some(*v);
         }
         let key = crate::text::fold_compact(s);
