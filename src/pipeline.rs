@@ -191,22 +191,7 @@ pub fn run(
             candidates.push((path, meta.len(), modified));
         }
     }
-    let known: HashSet<String> = {
-        let conn = store.connection();
-        let mut stmt = conn.prepare("SELECT sha256 FROM files").map_err(|e| {
-            crate::store::StoreError::Sql {
-                what: "list files".into(),
-                source: e,
-            }
-        })?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| {
-            crate::store::StoreError::Sql {
-                what: "list files".into(),
-                source: e,
-            }
-        })?;
-        rows.filter_map(Result::ok).collect()
-    };
+    let known: HashSet<String> = store.known_hashes()?;
     let ctx = Context::new(config, opts.today);
     let mut loaded: HashSet<String> = HashSet::new();
     let mut failure = None;

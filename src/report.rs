@@ -203,14 +203,7 @@ pub fn write_rejections_csv(dir: &Path, report: &FileReport) -> anyhow::Result<P
             w.write_record(["", "", "", "", "", reason.as_str()])?;
         }
         for j in &report.rejections {
-            w.write_record([
-                j.sheet.as_str(),
-                &j.row.to_string(),
-                &j.column,
-                &j.header,
-                &j.value,
-                &j.reason,
-            ])?;
+            w.write_record(j.csv_fields())?;
         }
         w.flush()?;
     }

@@ -66,16 +66,12 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
                     w.write_record([r.name.as_str(), &verdict, "", "", "", "", "", reason])?;
                 }
                 for j in &r.rejections {
-                    w.write_record([
-                        r.name.as_str(),
-                        &verdict,
-                        &j.sheet,
-                        &j.row.to_string(),
-                        &j.column,
-                        &j.header,
-                        &j.value,
-                        &j.reason,
-                    ])?;
+                    let fields = j.csv_fields();
+                    w.write_record(
+                        [r.name.as_str(), &verdict]
+                            .into_iter()
+                            .chain(fields.iter().map(String::as_str)),
+                    )?;
                 }
             }
             w.flush()?;

@@ -236,20 +236,21 @@ impl Store {
             .ctx("read inbox entries")
     }
 
-    /// Whether these bytes were received before.
+    /// The hashes of every file ever received (one query per run, so
+    /// that the parallel stage can tell repeats without the database).
     ///
     /// # Errors
     /// SQL errors.
-    pub fn known_file(&self, sha256: &str) -> Result<bool> {
-        let n: i64 = self
+    pub fn known_hashes(&self) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM files WHERE sha256 = ?",
-                params![sha256],
-                |r| r.get(0),
-            )
-            .ctx("look up file")?;
-        Ok(n > 0)
+            .prepare("SELECT sha256 FROM files")
+            .ctx("prepare known hashes")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .ctx("query known hashes")?;
+        rows.collect::<std::result::Result<_, _>>()
+            .ctx("read known hashes")
     }
 
     /// Remembers what an inbox path held.

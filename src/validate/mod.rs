@@ -85,6 +85,20 @@ pub struct Rejection {
     pub column_index: Option<usize>,
 }
 
+impl Rejection {
+    /// Sheet, row, column, header, value, reason: a rejection as a CSV line.
+    pub fn csv_fields(&self) -> [String; 6] {
+        [
+            self.sheet.clone(),
+            self.row.to_string(),
+            self.column.clone(),
+            self.header.clone(),
+            self.value.clone(),
+            self.reason.clone(),
+        ]
+    }
+}
+
 /// Rows of one table.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableCount {
