@@ -193,73 +193,72 @@ pub fn normalise_name(s: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// People as connected groups of linked keys (union-find). Person ids are
-/// stable: each key keeps the id it was first given, and a group takes the
-/// smallest id among its keys.
+/// People as connected groups of linked keys (union-find over key numbers:
+/// each identity key is numbered once, in order of first sight, by the
+/// store). A person's id is the smallest key number of its group, so it
+/// stays the same from run to run and across re-imports; it changes only
+/// when the group itself changes (it merges with an older group, or loses
+/// its oldest key because the only row carrying it was superseded).
 #[derive(Debug, Default)]
 pub struct Persons {
-    index: HashMap<String, usize>,
-    parent: Vec<usize>,
-    keys: Vec<String>,
+    index: HashMap<i64, u32>,
+    parent: Vec<u32>,
+    key: Vec<i64>,
 }
 
 impl Persons {
-    fn node(&mut self, key: &str) -> usize {
-        if let Some(&i) = self.index.get(key) {
-            return i;
+    /// Room for `edges` links.
+    pub fn with_capacity(edges: usize) -> Persons {
+        Persons {
+            index: HashMap::with_capacity(edges * 2),
+            parent: Vec::with_capacity(edges * 2),
+            key: Vec::with_capacity(edges * 2),
         }
-        let i = self.parent.len();
-        self.parent.push(i);
-        self.keys.push(key.to_string());
-        self.index.insert(key.to_string(), i);
+    }
+
+    fn node(&mut self, key: i64) -> u32 {
+        let next = self.parent.len() as u32;
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.parent.push(i);
+            self.key.push(key);
+        }
         i
     }
 
-    fn find(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
+    fn find(&mut self, mut i: u32) -> u32 {
+        while self.parent[i as usize] != i {
+            let grand = self.parent[self.parent[i as usize] as usize];
+            self.parent[i as usize] = grand;
+            i = grand;
         }
         i
     }
 
-    /// Adds the keys of one accepted row, linking them.
-    pub fn add_row(&mut self, a: Option<&str>, b: Option<&str>) {
-        match (a, b) {
-            (Some(a), Some(b)) => {
-                let (x, y) = (self.node(a), self.node(b));
-                let (rx, ry) = (self.find(x), self.find(y));
-                if rx != ry {
-                    self.parent[rx.max(ry)] = rx.min(ry);
-                }
+    /// Links the two keys of one accepted row of a current file.
+    pub fn link(&mut self, a: i64, b: i64) {
+        let (x, y) = (self.node(a), self.node(b));
+        let (rx, ry) = (self.find(x), self.find(y));
+        if rx != ry {
+            // The root of a group is always its smallest key.
+            if self.key[rx as usize] < self.key[ry as usize] {
+                self.parent[ry as usize] = rx;
+            } else {
+                self.parent[rx as usize] = ry;
             }
-            (Some(k), None) | (None, Some(k)) => {
-                self.node(k);
-            }
-            (None, None) => {}
         }
     }
 
-    /// Key -> person id. `known` maps keys to the ids they were given
-    /// before; new keys get ids from `next_id` upwards.
-    pub fn assign(&mut self, known: &HashMap<String, i64>, mut next_id: i64) -> Vec<(String, i64)> {
-        let n = self.parent.len();
-        let mut group_id: HashMap<usize, i64> = HashMap::new();
-        for i in 0..n {
+    /// Key number -> person id, for the linked keys whose person id is not
+    /// their own number (every other key is a person of its own, with its
+    /// number as id).
+    pub fn into_ids(mut self) -> HashMap<i64, i64> {
+        let mut out = HashMap::new();
+        for i in 0..self.parent.len() as u32 {
             let root = self.find(i);
-            if let Some(&id) = known.get(&self.keys[i]) {
-                let e = group_id.entry(root).or_insert(id);
-                *e = (*e).min(id);
+            if root != i {
+                out.insert(self.key[i as usize], self.key[root as usize]);
             }
-        }
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let root = self.find(i);
-            let id = *group_id.entry(root).or_insert_with(|| {
-                next_id += 1;
-                next_id
-            });
-            out.push((self.keys[i].clone(), id));
         }
         out
     }
@@ -290,18 +289,30 @@ mod tests {
     }
 
     #[test]
-    fn linked_keys_form_one_person_with_the_oldest_id() {
+    fn linked_keys_form_one_person_with_the_oldest_key() {
         let mut p = Persons::default();
-        p.add_row(Some("id:A"), None);
-        p.add_row(None, Some("name:a"));
-        p.add_row(Some("id:A"), Some("name:a"));
-        p.add_row(Some("id:B"), None);
-        let mut known = HashMap::new();
-        known.insert("name:a".to_string(), 3);
-        known.insert("id:A".to_string(), 7);
-        let ids: HashMap<_, _> = p.assign(&known, 10).into_iter().collect();
-        assert_eq!(ids["id:A"], 3);
-        assert_eq!(ids["name:a"], 3);
-        assert_eq!(ids["id:B"], 11);
+        // 7-3 and 3-9 link three keys through a middle one; 20-12 stand apart.
+        p.link(7, 3);
+        p.link(9, 3);
+        p.link(20, 12);
+        p.link(12, 20);
+        let ids = p.into_ids();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(ids[&7], 3);
+        assert_eq!(ids[&9], 3);
+        assert_eq!(ids[&20], 12);
+        assert!(!ids.contains_key(&3) && !ids.contains_key(&12));
+    }
+
+    #[test]
+    fn a_chain_in_any_order_is_one_person() {
+        let mut p = Persons::default();
+        for (a, b) in [(50, 40), (10, 20), (30, 40), (20, 30)] {
+            p.link(a, b);
+        }
+        let ids = p.into_ids();
+        for k in [20, 30, 40, 50] {
+            assert_eq!(ids[&k], 10);
+        }
     }
 }

@@ -21,6 +21,7 @@ use duckdb::{params, Connection};
 use crate::config::Registry;
 use crate::identity::{HashKey, Persons};
 use crate::validate::{FileReport, Verdict};
+use duckdb::arrow::array::{Array, Int64Array};
 
 pub use archive::Archive;
 pub use digest::{FileSummary, MessageRow};
@@ -41,6 +42,9 @@ pub enum StoreError {
         what: String,
         source: std::io::Error,
     },
+    /// The data or database is not what this binary can work with.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the database {path} has schema version {found}, newer than this binary's {supported}: upgrade essaim")]
     TooNew {
         path: PathBuf,
@@ -65,8 +69,11 @@ impl<T> Ctx<T> for std::result::Result<T, duckdb::Error> {
 }
 
 /// Migrations, in order: index + 1 is the schema version they bring.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql")];
 const VIEWS: &str = include_str!("views.sql");
+const NUMBER_KEYS: &str = include_str!("recompute/number_keys.sql");
+const CURRENT_ROWS: &str = include_str!("recompute/current_rows.sql");
+const LATEST: &str = include_str!("recompute/latest.sql");
 
 /// The database file inside the data folder.
 pub const DB_FILE: &str = "essaim.duckdb";
@@ -461,6 +468,14 @@ impl Store {
     /// SQL errors; the previous figures then stay.
     pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
         let tx = self.conn.transaction().ctx("begin recomputation")?;
+        let t0 = std::time::Instant::now();
+        let phase = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                elapsed_ms = t0.elapsed().as_millis() as u64,
+                "recomputation"
+            )
+        };
         tx.execute_batch("DELETE FROM ref_innovations; DELETE FROM ref_structures;")
             .ctx("clear reference")?;
         {
@@ -481,63 +496,36 @@ impl Store {
             }
             app.flush().ctx("flush ref_structures")?;
         }
-        // People: connected groups of keys linked by current accepted rows.
-        let mut persons = Persons::default();
-        {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT j.key_id, j.key_name FROM job_seekers j
-                     JOIN current_tables c ON c.sha256 = j.sha256 AND c.tbl = 'demandeurs'",
-                )
-                .ctx("prepare current keys")?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                    ))
-                })
-                .ctx("query current keys")?;
-            for row in rows {
-                let (a, b) = row.ctx("read current key")?;
-                persons.add_row(a.as_deref(), b.as_deref());
-            }
+        // People: key numbers for the rows loaded since the last time, the
+        // current rows narrowed to integers, then the groups of linked keys.
+        let unnumbered: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM job_seekers
+                 WHERE (id_no IS NULL AND key_id IS NOT NULL) OR (name_no IS NULL AND key_name IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("count unnumbered keys")?;
+        phase("reference");
+        if unnumbered > 0 {
+            tx.execute_batch(NUMBER_KEYS).ctx("number identity keys")?;
         }
-        let mut known = HashMap::new();
-        let mut max_id = 0i64;
-        {
-            let mut stmt = tx
-                .prepare("SELECT key, person_id FROM person_keys")
-                .ctx("prepare person keys")?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-                .ctx("query person keys")?;
-            for row in rows {
-                let (k, id) = row.ctx("read person key")?;
-                max_id = max_id.max(id);
-                known.insert(k, id);
-            }
+        phase("numbering");
+        tx.execute_batch(CURRENT_ROWS)
+            .ctx("current job-seeker rows")?;
+        let files: i64 = tx
+            .query_row("SELECT count(*) FROM seeker_files", [], |r| r.get(0))
+            .ctx("count current files")?;
+        if files >= 1 << 20 {
+            return Err(StoreError::Unsupported(format!(
+                "{files} current job-seeker files: a recomputation orders at most 1,048,575"
+            )));
         }
-        let assigned = persons.assign(&known, max_id);
-        tx.execute_batch(
-            "CREATE OR REPLACE TEMP TABLE new_person_keys (key VARCHAR, person_id BIGINT);",
-        )
-        .ctx("temp person keys")?;
-        {
-            let mut app = tx.appender("new_person_keys").ctx("appender person keys")?;
-            for (k, id) in &assigned {
-                if known.get(k) != Some(id) {
-                    app.append_row(params![k, id]).ctx("append person key")?;
-                }
-            }
-            app.flush().ctx("flush person keys")?;
-        }
-        tx.execute_batch(
-            "INSERT OR REPLACE INTO person_keys SELECT key, person_id FROM new_person_keys;
-             DROP TABLE new_person_keys;
-             CREATE OR REPLACE TEMP TABLE latest AS SELECT * FROM job_seekers_latest;",
-        )
-        .ctx("update person keys")?;
+        phase("current rows");
+        update_persons(&tx)?;
+        phase("persons");
+        tx.execute_batch(LATEST).ctx("latest reports")?;
+        phase("latest");
         for ind in crate::indicators::REGISTRY {
             let sql = format!(
                 "INSERT INTO indicator_values SELECT ?, now(), '{}', scope_kind, scope, value, people FROM ({})",
@@ -547,9 +535,13 @@ impl Store {
                 "indicator {} (src/indicators/sql/{}.sql)",
                 ind.name, ind.name
             ))?;
+            phase(ind.name);
         }
-        tx.execute_batch("DROP TABLE latest; UPDATE state SET indicators_version = version;")
-            .ctx("finish recomputation")?;
+        tx.execute_batch(
+            "DROP TABLE latest; DROP TABLE seeker_rows; DROP TABLE seeker_files; DROP TABLE scopes;
+             UPDATE state SET indicators_version = version;",
+        )
+        .ctx("finish recomputation")?;
         tx.commit().ctx("commit recomputation")?;
         Ok(())
     }
@@ -668,6 +660,91 @@ fn verdict_name(v: Verdict) -> &'static str {
 }
 
 /// The tables, rejections and records of a judged file.
+/// Calls `f` with each row of a query returning two non-null BIGINT
+/// columns, read as Arrow batches (a million rows in milliseconds, where
+/// row-by-row reading takes a second).
+fn each_pair(conn: &Connection, sql: &str, what: &str, mut f: impl FnMut(i64, i64)) -> Result<()> {
+    let mut stmt = conn.prepare(sql).ctx(what)?;
+    for batch in stmt.query_arrow([]).ctx(what)? {
+        let column = |i: usize| {
+            batch
+                .column(i)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .filter(|c| c.null_count() == 0)
+                .ok_or_else(|| {
+                    StoreError::Unsupported(format!(
+                        "{what}: column {i} is not a BIGINT without nulls"
+                    ))
+                })
+        };
+        let (a, b) = (column(0)?, column(1)?);
+        for (x, y) in a.values().iter().zip(b.values().iter()) {
+            f(*x, *y);
+        }
+    }
+    Ok(())
+}
+
+/// Works out the people of the current rows (`seeker_rows`): keys carried
+/// by the same row are linked, a person is a connected group, and its id is
+/// the group's smallest key number. `persons` is brought up to date by
+/// writing only what changed.
+fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<()> {
+    let edges: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .ctx("count linked keys")?;
+    let mut groups = Persons::with_capacity(edges as usize);
+    each_pair(
+        tx,
+        "SELECT DISTINCT id_no, name_no FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
+        "read linked keys",
+        |a, b| groups.link(a, b),
+    )?;
+    let new = groups.into_ids();
+    let mut old = HashMap::new();
+    each_pair(
+        tx,
+        "SELECT key_no, person_id FROM persons",
+        "read persons",
+        |k, p| {
+            old.insert(k, p);
+        },
+    )?;
+    let gone: Vec<i64> = old
+        .iter()
+        .filter(|(k, p)| new.get(k) != Some(p))
+        .map(|(k, _)| *k)
+        .collect();
+    if !gone.is_empty() {
+        tx.execute_batch("CREATE OR REPLACE TEMP TABLE persons_gone (key_no BIGINT)")
+            .ctx("persons to remove")?;
+        {
+            let mut app = tx.appender("persons_gone").ctx("appender persons_gone")?;
+            for k in &gone {
+                app.append_row(params![k]).ctx("append person to remove")?;
+            }
+            app.flush().ctx("flush persons_gone")?;
+        }
+        tx.execute_batch(
+            "DELETE FROM persons WHERE key_no IN (SELECT key_no FROM persons_gone); DROP TABLE persons_gone;",
+        )
+        .ctx("remove persons")?;
+    }
+    let mut app = tx.appender("persons").ctx("appender persons")?;
+    for (k, p) in &new {
+        if old.get(k) != Some(p) {
+            app.append_row(params![k, p]).ctx("append person")?;
+        }
+    }
+    app.flush().ctx("flush persons")?;
+    Ok(())
+}
+
 fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashKey) -> Result<()> {
     {
         let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
@@ -711,6 +788,8 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
                 j.exit,
                 j.situation.is_exit(),
                 j.situation.is_employment(),
+                None::<i64>, // id_no and name_no: numbered at the next recomputation
+                None::<i64>,
             ])
             .ctx("append job seeker")?;
         }

@@ -1,10 +1,13 @@
 -- Views over the loaded data, recreated at every open so that they always
 -- match the binary. Inputs: files, file_tables, job_seekers, companies,
--- professionals, person_keys, ref_structures, ref_innovations.
+-- professionals, persons, ref_structures, ref_innovations.
 
 -- A (file, table) is current when no later file that is not rejected as a
 -- whole carries the same table for the same structure and period. "Later"
 -- is received later; on a tie, the greater file name.
+-- Replaced in schema version 2 by the recomputation's `latest` table.
+DROP VIEW IF EXISTS job_seekers_latest;
+
 CREATE OR REPLACE VIEW current_tables AS
 SELECT sha256, tbl FROM (
     SELECT f.sha256, t.tbl,
@@ -28,28 +31,16 @@ UNION ALL SELECT 'departement', departement, * FROM current_files
 UNION ALL SELECT 'period', period, * FROM current_files
 UNION ALL SELECT 'structure', structure, * FROM current_files;
 
--- Accepted job-seeker rows of current files, with their person.
+-- Accepted job-seeker rows of current files, with their person (see
+-- `persons`; rows loaded since the last recomputation have no person yet and
+-- are counted from the next one on, like every figure).
 CREATE OR REPLACE VIEW current_job_seekers AS
 SELECT j.*, f.structure, f.innovation, f.departement, f.period, f.period_end, f.received_at,
-       f.name AS file_name, pk.person_id
+       f.name AS file_name, coalesce(p.person_id, coalesce(j.id_no, j.name_no)) AS person_id
 FROM job_seekers j
 JOIN current_tables c ON c.sha256 = j.sha256 AND c.tbl = 'demandeurs'
 JOIN current_files f ON f.sha256 = j.sha256
-JOIN person_keys pk ON pk.key = coalesce(j.key_id, j.key_name);
-
--- Each person's latest report within each scope: the latest period, then
--- the file received last.
-CREATE OR REPLACE VIEW job_seekers_latest AS
-WITH scoped AS (
-    SELECT 'national' AS scope_kind, '' AS scope, * FROM current_job_seekers
-    UNION ALL SELECT 'innovation', innovation, * FROM current_job_seekers
-    UNION ALL SELECT 'departement', departement, * FROM current_job_seekers
-    UNION ALL SELECT 'period', period, * FROM current_job_seekers
-    UNION ALL SELECT 'structure', structure, * FROM current_job_seekers
-)
-SELECT * FROM scoped
-QUALIFY row_number() OVER (PARTITION BY scope_kind, scope, person_id
-                           ORDER BY period_end DESC, received_at DESC, file_name DESC, row_number DESC) = 1;
+LEFT JOIN persons p ON p.key_no = coalesce(j.id_no, j.name_no);
 
 CREATE OR REPLACE VIEW current_companies AS
 SELECT c.*, f.structure, f.innovation, f.departement, f.period

@@ -187,10 +187,44 @@ fn history_keys_and_privacy_of_the_database() {
 fn a_newer_database_is_refused_and_an_older_one_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let before = figures(&config);
+    let db = dir.path().join("data/essaim.duckdb");
+    {
+        // Back to schema version 1 as an earlier binary left it: identity
+        // keys not numbered, people kept by key hash, figures to recompute.
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE identity_keys; DROP SEQUENCE identity_key_no; DROP TABLE persons;
+             DROP VIEW current_job_seekers;
+             ALTER TABLE job_seekers DROP COLUMN id_no; ALTER TABLE job_seekers DROP COLUMN name_no;
+             CREATE TABLE person_keys (key VARCHAR PRIMARY KEY, person_id BIGINT NOT NULL);
+             DELETE FROM schema_version WHERE version > 1;
+             UPDATE state SET version = version + 1;",
+        )
+        .unwrap();
+    }
     let run = essaim_with(&config, &["run"], &[KEY]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("database schema migrated"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(figures(&config), before);
     {
-        let conn = duckdb::Connection::open(dir.path().join("data/essaim.duckdb")).unwrap();
+        let conn = duckdb::Connection::open(&db).unwrap();
+        let (version, unnumbered): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT max(version) FROM schema_version),
+                        (SELECT count(*) FROM job_seekers WHERE coalesce(id_no, name_no) IS NULL)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((version, unnumbered), (2, 0));
         conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
             .unwrap();
     }
@@ -198,7 +232,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 3);
     assert!(
         run.stderr
-            .contains("schema version 99, newer than this binary's 1"),
+            .contains("schema version 99, newer than this binary's 2"),
         "{}",
         run.stderr
     );

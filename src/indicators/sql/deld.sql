@@ -1,8 +1,9 @@
 -- deld: distinct people unemployed for 12 months or more at entry; when a
 -- person's reports disagree, the report of the latest period decides.
--- Input: latest. Output: scope_kind, scope, value, people.
+-- Input: latest (each person's latest report per scope, tallied in
+-- `people`). Output: scope_kind, scope, value, people.
 SELECT scope_kind, scope,
-       count(*) FILTER (WHERE unemployment_months >= 12) AS value,
-       count(*) FILTER (WHERE unemployment_months >= 12) AS people
+       coalesce(sum(people) FILTER (WHERE unemployment_months >= 12), 0) AS value,
+       coalesce(sum(people) FILTER (WHERE unemployment_months >= 12), 0) AS people
 FROM latest
 GROUP BY ALL

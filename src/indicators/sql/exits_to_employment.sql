@@ -1,14 +1,17 @@
 -- exits_to_employment: distinct people whose latest report is an exit into
 -- employment (CDI, CDD of 6 months or more, Intérim, business start).
--- Input: latest. Output: scope_kind, scope, value, people.
+-- Input: latest (each person's latest report per scope, tallied in
+-- `people`). Output: scope_kind, scope, value, people.
 SELECT scope_kind, scope,
-       count(*) FILTER (WHERE is_employment) AS value,
-       count(*) FILTER (WHERE is_employment) AS people
+       coalesce(sum(people) FILTER (WHERE is_employment), 0) AS value,
+       coalesce(sum(people) FILTER (WHERE is_employment), 0) AS people
 FROM latest
 GROUP BY ALL
 UNION ALL
 -- The same by unemployment duration at entry (national only).
-SELECT 'duration', band, count(*) FILTER (WHERE is_employment), count(*) FILTER (WHERE is_employment)
+SELECT 'duration', band,
+       coalesce(sum(people) FILTER (WHERE is_employment), 0),
+       coalesce(sum(people) FILTER (WHERE is_employment), 0)
 FROM (SELECT *, CASE WHEN unemployment_months < 12 THEN '<12'
                      WHEN unemployment_months < 36 THEN '12-35' ELSE '36+' END AS band
       FROM latest WHERE scope_kind = 'national')

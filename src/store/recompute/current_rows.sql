@@ -1,0 +1,47 @@
+-- The current job-seeker rows, narrowed to integers for the recomputation.
+--
+-- scopes: every scope a figure is given for, numbered (0 is national).
+-- seeker_files: the current files carrying a `demandeurs` table, in the
+--   order that decides which report is a person's latest (period, then
+--   reception time, then name, then hash), with the numbers of their scopes.
+-- seeker_rows: one row per accepted row of those files: its key numbers,
+--   its scopes, and `report`, one integer that both orders the reports and
+--   carries what the indicators read:
+--     bits 43..62 the file's order, bits 12..42 the row number,
+--     bits 2..11 the unemployment duration in months (capped at 1023),
+--     bit 1 an exit, bit 0 an exit into employment.
+--   The greatest `report` of a person within a scope is their latest.
+
+CREATE OR REPLACE TEMP TABLE scopes AS
+SELECT (row_number() OVER (ORDER BY kind_order, scope) - 1)::INTEGER AS scope_no, scope_kind, scope
+FROM (
+    SELECT 0 AS kind_order, 'national' AS scope_kind, '' AS scope
+    UNION ALL SELECT DISTINCT 1, 'innovation', innovation FROM current_files
+    UNION ALL SELECT DISTINCT 2, 'departement', departement FROM current_files
+    UNION ALL SELECT DISTINCT 3, 'period', period FROM current_files
+    UNION ALL SELECT DISTINCT 4, 'structure', structure FROM current_files
+);
+
+CREATE OR REPLACE TEMP TABLE seeker_files AS
+SELECT f.sha256,
+       row_number() OVER (ORDER BY f.period_end, f.received_at, f.name, f.sha256) AS file_order,
+       i.scope_no AS innovation_no, d.scope_no AS departement_no,
+       p.scope_no AS period_no, s.scope_no AS structure_no
+FROM current_files f
+JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs'
+JOIN scopes i ON i.scope_kind = 'innovation' AND i.scope = f.innovation
+JOIN scopes d ON d.scope_kind = 'departement' AND d.scope = f.departement
+JOIN scopes p ON p.scope_kind = 'period' AND p.scope = f.period
+JOIN scopes s ON s.scope_kind = 'structure' AND s.scope = f.structure;
+
+CREATE OR REPLACE TEMP TABLE seeker_rows AS
+SELECT j.id_no, j.name_no,
+       (f.file_order << 43)
+         | (j.row_number::BIGINT << 12)
+         | (least(j.unemployment_months, 1023)::BIGINT << 2)
+         | (j.is_exit::BIGINT << 1)
+         | j.is_employment::BIGINT AS report,
+       f.innovation_no, f.departement_no, f.period_no, f.structure_no
+FROM job_seekers j
+JOIN seeker_files f ON f.sha256 = j.sha256
+WHERE coalesce(j.id_no, j.name_no) IS NOT NULL;
