@@ -42,6 +42,15 @@ impl Cell {
         }
     }
 
+    /// The cell as the person sees it, borrowed when it is text (the hot
+    /// path of validation: no allocation for text cells).
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.display()),
+        }
+    }
+
     /// The cell as the person sees it, roughly.
     pub fn display(&self) -> String {
         match self {

@@ -124,6 +124,8 @@ struct RowEmitter<'a> {
     out: &'a Sender,
     current: Option<Row>,
     sent: usize,
+    /// The widest row so far, the capacity given to the next.
+    width: usize,
     dropped_columns: bool,
 }
 
@@ -136,6 +138,7 @@ impl<'a> RowEmitter<'a> {
             out,
             current: None,
             sent: 0,
+            width: 0,
             dropped_columns: false,
         })
     }
@@ -154,20 +157,27 @@ impl<'a> RowEmitter<'a> {
             self.flush()?;
             self.current = Some(Row {
                 number,
-                cells: Vec::new(),
+                // Rows of a sheet are about as wide as the one before.
+                cells: Vec::with_capacity(self.width),
             });
         }
         if let Some(cur) = self.current.as_mut() {
-            if cur.cells.len() <= col {
-                cur.cells.resize(col + 1, Cell::Empty);
+            let len = cur.cells.len();
+            if col == len {
+                cur.cells.push(cell);
+            } else if col > len {
+                cur.cells.resize(col, Cell::Empty);
+                cur.cells.push(cell);
+            } else {
+                cur.cells[col] = cell;
             }
-            cur.cells[col] = cell;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), ReadError> {
         if let Some(row) = self.current.take() {
+            self.width = self.width.max(row.cells.len());
             if row.is_blank() {
                 return Ok(());
             }

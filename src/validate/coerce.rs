@@ -17,6 +17,9 @@ pub fn error_text(cell: &Cell) -> Option<String> {
         Cell::Error(e) => Some(e.clone()),
         Cell::Text(s) => {
             let t = s.trim();
+            if !t.starts_with('#') {
+                return None;
+            }
             let known = [
                 "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#VALEUR!", "#NAME?", "#NOM?", "#NUM!",
                 "#NULL!", "#NUL!",
@@ -119,7 +122,7 @@ pub fn count(cell: &Cell) -> Result<u32, Reason> {
 pub fn code_text(cell: &Cell) -> String {
     match cell {
         Cell::Number(n) if n.fract() == 0.0 && *n >= 0.0 => format!("{}", *n as u64),
-        other => other.display().trim().to_string(),
+        other => other.as_text().trim().to_string(),
     }
 }
 
@@ -139,7 +142,7 @@ pub fn company_id(cell: &Cell) -> Result<CompanyId, Reason> {
         }
         Cell::Number(_) => return Err("n'est pas un numéro SIRET (14 chiffres)".to_string()),
         other => other
-            .display()
+            .as_text()
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '.')
             .collect(),

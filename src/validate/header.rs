@@ -190,9 +190,25 @@ pub struct HeaderMap {
     pub columns: BTreeMap<Field, (usize, String)>,
     /// Notices: ignored columns, aliases used.
     pub notices: Vec<String>,
+    /// Field (as index) -> column, built from `columns`.
+    index: Vec<Option<usize>>,
 }
 
 impl HeaderMap {
+    /// The zero-based column of a field (an array lookup: this is asked for
+    /// every field of every row).
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.index.get(field as usize).copied().flatten()
+    }
+
+    /// Builds the array behind [`HeaderMap::column`] from `columns`.
+    fn index_columns(&mut self) {
+        self.index = vec![None; Field::Organisme as usize + 1];
+        for (f, (c, _)) in &self.columns {
+            self.index[*f as usize] = Some(*c);
+        }
+    }
+
     /// The column letter and written header of a field, for rejections.
     pub fn locate(&self, field: Field) -> (String, String) {
         self.columns
@@ -321,11 +337,14 @@ pub fn locate(
             quote_list(&found.iter().map(String::as_str).collect::<Vec<_>>())
         ));
     }
-    Ok(HeaderMap {
+    let mut header = HeaderMap {
         row_index,
         columns: map,
         notices,
-    })
+        index: Vec::new(),
+    };
+    header.index_columns();
+    Ok(header)
 }
 
 fn sheet_label(sheet: &Sheet, table: Table) -> String {

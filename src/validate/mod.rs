@@ -616,9 +616,8 @@ struct RowCheck<'a> {
 impl<'a> RowCheck<'a> {
     fn cell(&self, f: Field) -> &'a Cell {
         self.map
-            .columns
-            .get(&f)
-            .map_or(&Cell::Empty, |(c, _)| self.row.cell(*c))
+            .column(f)
+            .map_or(&Cell::Empty, |c| self.row.cell(c))
     }
 
     /// The cell when it holds something usable; an error cell or a blank in
@@ -650,7 +649,7 @@ impl<'a> RowCheck<'a> {
 
     fn listed<T: Listed + PartialEq>(&mut self, f: Field, required: bool) -> Option<T> {
         let cell = self.get(f, required)?;
-        let v = T::parse(&cell.display());
+        let v = T::parse(&cell.as_text());
         if v.is_none() {
             self.fail(
                 f,
@@ -696,7 +695,7 @@ impl<'a> RowCheck<'a> {
 
     fn text(&mut self, f: Field, required: bool) -> Option<String> {
         self.get(f, required)
-            .map(|c| c.display().trim().to_string())
+            .map(|c| c.as_text().trim().to_string())
     }
 
     fn into_rejections(self) -> Vec<Rejection> {
