@@ -6,6 +6,10 @@
 //! process so that its peak memory (VmHWM) is its own. Inputs are generated
 //! once into `$CARGO_TARGET_DIR/essaim-bench/` (or the system temp dir).
 
+/// The allocator of the `essaim` binary, so that the benchmark measures it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;

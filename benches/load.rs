@@ -9,6 +9,10 @@
 //!
 //! Each measurement runs in a child process for its own peak memory.
 
+/// The allocator of the `essaim` binary, so that the benchmark measures it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: rows are allocated on the
+/// reading thread and freed on the validating one, which glibc's malloc
+/// serves slowly (see the README's architecture section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = essaim::cli::Cli::parse();
     essaim::logging::init(cli.verbosity(), cli.log_format);

@@ -6,7 +6,10 @@
 //! linked keys ([`Persons`]). Companies are matched by SIRET, and by SIREN
 //! for the `companies` figure (see `validate::types::CompanyId`).
 
-use std::collections::HashMap;
+mod persons;
+
+pub use persons::{tally_latest, Persons, Report, SAYS};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -193,77 +196,6 @@ pub fn normalise_name(s: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// People as connected groups of linked keys (union-find over key numbers:
-/// each identity key is numbered once, in order of first sight, by the
-/// store). A person's id is the smallest key number of its group, so it
-/// stays the same from run to run and across re-imports; it changes only
-/// when the group itself changes (it merges with an older group, or loses
-/// its oldest key because the only row carrying it was superseded).
-#[derive(Debug, Default)]
-pub struct Persons {
-    index: HashMap<i64, u32>,
-    parent: Vec<u32>,
-    key: Vec<i64>,
-}
-
-impl Persons {
-    /// Room for `edges` links.
-    pub fn with_capacity(edges: usize) -> Persons {
-        Persons {
-            index: HashMap::with_capacity(edges * 2),
-            parent: Vec::with_capacity(edges * 2),
-            key: Vec::with_capacity(edges * 2),
-        }
-    }
-
-    fn node(&mut self, key: i64) -> u32 {
-        let next = self.parent.len() as u32;
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            self.parent.push(i);
-            self.key.push(key);
-        }
-        i
-    }
-
-    fn find(&mut self, mut i: u32) -> u32 {
-        while self.parent[i as usize] != i {
-            let grand = self.parent[self.parent[i as usize] as usize];
-            self.parent[i as usize] = grand;
-            i = grand;
-        }
-        i
-    }
-
-    /// Links the two keys of one accepted row of a current file.
-    pub fn link(&mut self, a: i64, b: i64) {
-        let (x, y) = (self.node(a), self.node(b));
-        let (rx, ry) = (self.find(x), self.find(y));
-        if rx != ry {
-            // The root of a group is always its smallest key.
-            if self.key[rx as usize] < self.key[ry as usize] {
-                self.parent[ry as usize] = rx;
-            } else {
-                self.parent[rx as usize] = ry;
-            }
-        }
-    }
-
-    /// Key number -> person id, for the linked keys whose person id is not
-    /// their own number (every other key is a person of its own, with its
-    /// number as id).
-    pub fn into_ids(mut self) -> HashMap<i64, i64> {
-        let mut out = HashMap::new();
-        for i in 0..self.parent.len() as u32 {
-            let root = self.find(i);
-            if root != i {
-                out.insert(self.key[i as usize], self.key[root as usize]);
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,33 +218,5 @@ mod tests {
         assert_ne!(k1.mac("id", "X"), k2.mac("id", "X"));
         assert_ne!(k1.mac("id", "X"), k1.mac("name", "X"));
         assert_eq!(k1.mac("id", "X").len(), 64);
-    }
-
-    #[test]
-    fn linked_keys_form_one_person_with_the_oldest_key() {
-        let mut p = Persons::default();
-        // 7-3 and 3-9 link three keys through a middle one; 20-12 stand apart.
-        p.link(7, 3);
-        p.link(9, 3);
-        p.link(20, 12);
-        p.link(12, 20);
-        let ids = p.into_ids();
-        assert_eq!(ids.len(), 3);
-        assert_eq!(ids[&7], 3);
-        assert_eq!(ids[&9], 3);
-        assert_eq!(ids[&20], 12);
-        assert!(!ids.contains_key(&3) && !ids.contains_key(&12));
-    }
-
-    #[test]
-    fn a_chain_in_any_order_is_one_person() {
-        let mut p = Persons::default();
-        for (a, b) in [(50, 40), (10, 20), (30, 40), (20, 30)] {
-            p.link(a, b);
-        }
-        let ids = p.into_ids();
-        for k in [20, 30, 40, 50] {
-            assert_eq!(ids[&k], 10);
-        }
     }
 }

@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use duckdb::{params, Connection};
 
 use crate::config::Registry;
-use crate::identity::{HashKey, Persons};
+use crate::identity::{tally_latest, HashKey, Persons, Report, SAYS};
 use crate::validate::{FileReport, Verdict};
 use duckdb::arrow::array::{Array, Int64Array};
 
@@ -500,8 +500,9 @@ impl Store {
         // current rows narrowed to integers, then the groups of linked keys.
         let unnumbered: i64 = tx
             .query_row(
-                "SELECT count(*) FROM job_seekers
-                 WHERE (id_no IS NULL AND key_id IS NOT NULL) OR (name_no IS NULL AND key_name IS NOT NULL)",
+                // Every row has a key, so a numbered row has a number:
+                // segments without NULLs are skipped on their statistics.
+                "SELECT count(*) FROM job_seekers WHERE id_no IS NULL AND name_no IS NULL",
                 [],
                 |r| r.get(0),
             )
@@ -522,9 +523,10 @@ impl Store {
             )));
         }
         phase("current rows");
-        update_persons(&tx)?;
+        let persons = update_persons(&tx)?;
         phase("persons");
-        tx.execute_batch(LATEST).ctx("latest reports")?;
+        tally_latest_reports(&tx, &persons)?;
+        drop(persons);
         phase("latest");
         for ind in crate::indicators::REGISTRY {
             let sql = format!(
@@ -660,14 +662,20 @@ fn verdict_name(v: Verdict) -> &'static str {
 }
 
 /// The tables, rejections and records of a judged file.
-/// Calls `f` with each row of a query returning two non-null BIGINT
+/// Calls `f` with each row of a query returning `N` non-null BIGINT
 /// columns, read as Arrow batches (a million rows in milliseconds, where
 /// row-by-row reading takes a second).
-fn each_pair(conn: &Connection, sql: &str, what: &str, mut f: impl FnMut(i64, i64)) -> Result<()> {
+fn each_row<const N: usize>(
+    conn: &Connection,
+    sql: &str,
+    what: &str,
+    mut f: impl FnMut([i64; N]),
+) -> Result<()> {
     let mut stmt = conn.prepare(sql).ctx(what)?;
     for batch in stmt.query_arrow([]).ctx(what)? {
-        let column = |i: usize| {
-            batch
+        let mut columns = Vec::with_capacity(N);
+        for i in 0..N {
+            let c = batch
                 .column(i)
                 .as_any()
                 .downcast_ref::<Int64Array>()
@@ -676,11 +684,11 @@ fn each_pair(conn: &Connection, sql: &str, what: &str, mut f: impl FnMut(i64, i6
                     StoreError::Unsupported(format!(
                         "{what}: column {i} is not a BIGINT without nulls"
                     ))
-                })
-        };
-        let (a, b) = (column(0)?, column(1)?);
-        for (x, y) in a.values().iter().zip(b.values().iter()) {
-            f(*x, *y);
+                })?;
+            columns.push(c.values());
+        }
+        for row in 0..batch.num_rows() {
+            f(std::array::from_fn(|i| columns[i][row]));
         }
     }
     Ok(())
@@ -690,34 +698,34 @@ fn each_pair(conn: &Connection, sql: &str, what: &str, mut f: impl FnMut(i64, i6
 /// by the same row are linked, a person is a connected group, and its id is
 /// the group's smallest key number. `persons` is brought up to date by
 /// writing only what changed.
-fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<()> {
-    let edges: i64 = tx
+fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<Persons> {
+    let max_key: i64 = tx
         .query_row(
-            "SELECT count(*) FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
+            "SELECT coalesce(max(key_no), 0) FROM identity_keys",
             [],
             |r| r.get(0),
         )
-        .ctx("count linked keys")?;
-    let mut groups = Persons::with_capacity(edges as usize);
-    each_pair(
+        .ctx("largest key number")?;
+    let mut groups = Persons::new(max_key);
+    // Repeated links are harmless to union-find: no DISTINCT.
+    each_row(
         tx,
-        "SELECT DISTINCT id_no, name_no FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
+        "SELECT id_no, name_no FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
         "read linked keys",
-        |a, b| groups.link(a, b),
+        |[a, b]| groups.link(a, b),
     )?;
-    let new = groups.into_ids();
-    let mut old = HashMap::new();
-    each_pair(
+    groups.flatten();
+    let mut old = Vec::new();
+    each_row(
         tx,
         "SELECT key_no, person_id FROM persons",
         "read persons",
-        |k, p| {
-            old.insert(k, p);
-        },
+        |[k, p]| old.push((k, p)),
     )?;
+    old.sort_unstable();
     let gone: Vec<i64> = old
         .iter()
-        .filter(|(k, p)| new.get(k) != Some(p))
+        .filter(|(k, p)| groups.person(*k) != *p || k == p)
         .map(|(k, _)| *k)
         .collect();
     if !gone.is_empty() {
@@ -736,12 +744,63 @@ fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<()> {
         .ctx("remove persons")?;
     }
     let mut app = tx.appender("persons").ctx("appender persons")?;
-    for (k, p) in &new {
-        if old.get(k) != Some(p) {
+    for (k, p) in groups.linked() {
+        if old.binary_search(&(k, p)).is_err() {
             app.append_row(params![k, p]).ctx("append person")?;
         }
     }
     app.flush().ctx("flush persons")?;
+    Ok(groups)
+}
+
+/// Fills the temporary table `latest` that the indicators read: each
+/// person's latest report within each scope, tallied by what it says.
+fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Result<()> {
+    let mut names = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare("SELECT scope_kind, scope FROM scopes ORDER BY scope_no")
+            .ctx("prepare scopes")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .ctx("query scopes")?;
+        for row in rows {
+            names.push(row.ctx("read scope")?);
+        }
+    }
+    let mut reports = Vec::new();
+    each_row(
+        tx,
+        "SELECT coalesce(id_no, name_no), report, innovation_no::BIGINT, departement_no::BIGINT,
+                period_no::BIGINT, structure_no::BIGINT
+         FROM seeker_rows",
+        "read current reports",
+        |[key, report, i, d, p, s]| {
+            reports.push(Report {
+                person: persons.person(key),
+                report,
+                scopes: [i as u32, d as u32, p as u32, s as u32],
+            });
+        },
+    )?;
+    let counts = tally_latest(&mut reports, names.len());
+    drop(reports);
+    tx.execute_batch(LATEST).ctx("create latest")?;
+    let mut app = tx.appender("latest").ctx("appender latest")?;
+    for (i, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let (kind, scope) = &names[i / SAYS];
+        let says = (i % SAYS) as i64;
+        app.append_row(params![
+            kind,
+            scope,
+            says >> 2,
+            says & 2 != 0,
+            says & 1 != 0,
+            i64::from(*n)
+        ])
+        .ctx("append latest")?;
+    }
+    app.flush().ctx("flush latest")?;
     Ok(())
 }
 
