@@ -37,7 +37,13 @@ impl Cell {
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
+            // Most text starts with a visible ASCII character: no need to
+            // walk it for Unicode white space.
+            Cell::Text(s) => match s.as_bytes().first() {
+                None => true,
+                Some(b) if b.is_ascii_graphic() => false,
+                Some(_) => s.trim().is_empty(),
+            },
             _ => false,
         }
     }

@@ -687,9 +687,9 @@ fn each_row<const N: usize>(
                 })?;
             columns.push(c.values());
         }
-        for row in 0..batch.num_rows() {
-            f(std::array::from_fn(|i| columns[i][row]));
-        }
+        (0..batch.num_rows())
+            .map(|row| std::array::from_fn(|i| columns[i][row]))
+            .for_each(&mut f);
     }
     Ok(())
 }

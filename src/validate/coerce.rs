@@ -16,6 +16,14 @@ pub fn error_text(cell: &Cell) -> Option<String> {
     match cell {
         Cell::Error(e) => Some(e.clone()),
         Cell::Text(s) => {
+            // Error texts start with '#': most cells are told apart by
+            // their first byte, without trimming.
+            if s.as_bytes()
+                .first()
+                .is_some_and(|b| b.is_ascii_graphic() && *b != b'#')
+            {
+                return None;
+            }
             let t = s.trim();
             if !t.starts_with('#') {
                 return None;
