@@ -232,7 +232,9 @@ const CHANNEL_ROWS: usize = 4;
 /// A file being read on its own thread, consumed as a stream of [`Event`]s.
 /// Dropping it stops the reader at its next row.
 pub struct Stream {
-    rx: mpsc::Receiver<Result<Event, ReadError>>,
+    rx: mpsc::Receiver<Result<Vec<Event>, ReadError>>,
+    /// Events received and not yet handed out.
+    pending: std::collections::VecDeque<Event>,
     deadline: Instant,
     secs: u64,
 }
@@ -241,13 +243,19 @@ impl Stream {
     /// The next event, `None` at the end. Past the time limit it yields
     /// [`ReadError::Timeout`] (the reader thread stops when it next sends).
     pub fn next_event(&mut self) -> Option<Result<Event, ReadError>> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        match self.rx.recv_timeout(left) {
-            Ok(ev) => Some(ev),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                Some(Err(ReadError::Timeout { secs: self.secs }))
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(Ok(ev));
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(Ok(events)) => self.pending.extend(events),
+                Ok(Err(e)) => return Some(Err(e)),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Some(Err(ReadError::Timeout { secs: self.secs }))
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
         }
     }
 }
@@ -280,21 +288,27 @@ pub fn stream(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Str
                 Err(_) => Some(ReadError::Corrupt("erreur interne du lecteur".into())),
             };
             if let Some(e) = failure {
+                // What was read before the failure first, in order.
+                let _ = out.flush();
                 let _ = tx.send(Err(e));
             }
         })
         .map_err(|e| ReadError::Io(e.to_string()))?;
     Ok(Stream {
         rx,
+        pending: std::collections::VecDeque::new(),
         deadline: Instant::now() + Duration::from_secs(limits.file_timeout_secs),
         secs: limits.file_timeout_secs,
     })
 }
 
-/// The sending half, owned by the reading thread. Rows are buffered and
-/// sent in batches; any other event first flushes them, so order holds.
+/// The sending half, owned by the reading thread. Events are gathered and
+/// sent together, when a batch of rows is full or the reading ends: a small
+/// file crosses the channel in one or two messages, not one per event
+/// (each a wake-up of the consumer).
 pub(crate) struct Sender {
-    tx: mpsc::SyncSender<Result<Event, ReadError>>,
+    tx: mpsc::SyncSender<Result<Vec<Event>, ReadError>>,
+    events: std::cell::RefCell<Vec<Event>>,
     rows: std::cell::RefCell<Vec<Row>>,
 }
 
@@ -302,20 +316,30 @@ pub(crate) struct Sender {
 const BATCH_ROWS: usize = 256;
 
 impl Sender {
-    fn new(tx: mpsc::SyncSender<Result<Event, ReadError>>) -> Self {
+    fn new(tx: mpsc::SyncSender<Result<Vec<Event>, ReadError>>) -> Self {
         Sender {
             tx,
+            events: std::cell::RefCell::new(Vec::new()),
             rows: std::cell::RefCell::new(Vec::with_capacity(BATCH_ROWS)),
         }
     }
 
-    /// Sends an event; [`ReadError::Stopped`] once the consumer has gone.
-    pub(crate) fn send(&self, ev: Event) -> Result<(), ReadError> {
-        self.flush()?;
-        self.tx.send(Ok(ev)).map_err(|_| ReadError::Stopped)
+    /// Moves the gathered rows into the events, keeping the order.
+    fn close_rows(&self) {
+        let rows = std::mem::take(&mut *self.rows.borrow_mut());
+        if !rows.is_empty() {
+            self.events.borrow_mut().push(Event::Rows(rows));
+        }
     }
 
-    /// Queues a row, sending the batch when it is full.
+    /// Queues an event (sent with the next batch).
+    pub(crate) fn send(&self, ev: Event) -> Result<(), ReadError> {
+        self.close_rows();
+        self.events.borrow_mut().push(ev);
+        Ok(())
+    }
+
+    /// Queues a row, sending everything gathered when the batch is full.
     pub(crate) fn row(&self, row: Row) -> Result<(), ReadError> {
         let full = {
             let mut rows = self.rows.borrow_mut();
@@ -328,15 +352,15 @@ impl Sender {
         Ok(())
     }
 
-    /// Sends the buffered rows.
+    /// Sends everything gathered; [`ReadError::Stopped`] once the consumer
+    /// has gone.
     pub(crate) fn flush(&self) -> Result<(), ReadError> {
-        let batch = std::mem::take(&mut *self.rows.borrow_mut());
-        if batch.is_empty() {
+        self.close_rows();
+        let events = std::mem::take(&mut *self.events.borrow_mut());
+        if events.is_empty() {
             return Ok(());
         }
-        self.tx
-            .send(Ok(Event::Rows(batch)))
-            .map_err(|_| ReadError::Stopped)
+        self.tx.send(Ok(events)).map_err(|_| ReadError::Stopped)
     }
 }
 
