@@ -416,3 +416,46 @@ fn originals_past_retention_are_purged_and_their_records_kept() {
         4
     );
 }
+
+#[test]
+fn a_link_made_only_by_a_superseded_file_no_longer_joins_two_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let header = "Identifiant France Travail;Nom;Prénom;Date de naissance;Sexe;Code postal;Date d'entrée;Durée de chômage (mois);Niveau de formation;Situation à la sortie;Date de sortie\n";
+    let write = |name: &str, rows: &str| {
+        std::fs::write(inbox.join(name), format!("{header}{rows}")).unwrap();
+    };
+    // One structure reports the identifier with the name (a link); another
+    // reports the name alone: one person.
+    write(
+        "GARDIEN-LIL-03_2019-T4_demandeurs.csv",
+        "1234567A;Dupont;Jean;01/01/1980;H;59000;04/10/2019;14;;En cours;\n",
+    );
+    write(
+        "JESS-REN-02_2019-T4_demandeurs.csv",
+        ";Dupont;Jean;01/01/1980;H;35000;04/10/2019;14;;En cours;\n",
+    );
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(figures(&config)["job_seekers"], 1);
+    // The first structure sends its file again, with the identifier only:
+    // the row that linked the two keys is superseded, so they are two people.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    write(
+        "GARDIEN-LIL-03_2019-T4_demandeurs.csv",
+        "1234567A;;;;H;59000;04/10/2019;14;;En cours;\n",
+    );
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(figures(&config)["job_seekers"], 2);
+    // And the same files again change nothing.
+    let run = essaim_with(
+        &config,
+        &["reimport", "--all", "--reason", "contrôle"],
+        &[KEY],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(figures(&config)["job_seekers"], 2);
+}
