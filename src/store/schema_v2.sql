@@ -25,3 +25,7 @@ CREATE TABLE IF NOT EXISTS persons (
 
 -- Person ids are now the smallest key number of each group.
 DROP TABLE IF EXISTS person_keys;
+
+-- The rows have no key numbers yet: the next run recomputes the figures,
+-- which numbers them.
+UPDATE state SET version = version + 1;
