@@ -6,9 +6,7 @@
 //! process so that its peak memory (VmHWM) is its own. Inputs are generated
 //! once into `$CARGO_TARGET_DIR/essaim-bench/` (or the system temp dir).
 
-/// The allocator of the `essaim` binary, so that the benchmark measures it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -20,15 +18,9 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use common::{bench_dir, median, peak_rss_kib};
 use essaim::config::Config;
 use essaim::synth::{SBook, SCell, SSheet};
-
-fn data_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("essaim-bench")
-}
 
 fn config() -> Config {
     Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/essaim.toml")).expect("config")
@@ -130,21 +122,6 @@ fn generate(dir: &Path, files: usize, rows: usize) -> Vec<PathBuf> {
     paths
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .unwrap_or("0")
-                    .parse()
-                    .unwrap_or(0)
-            })
-        })
-        .unwrap_or(0)
-}
-
 /// Bare calamine: open, load every planned sheet into a Range, touch every cell.
 fn floor(paths: &[PathBuf]) -> usize {
     paths
@@ -191,11 +168,6 @@ fn child(mode: &str, dir: &Path, files: usize) {
         _ => essaim_validate(&paths),
     };
     println!("{} {} {}", t.elapsed().as_secs_f64(), peak_rss_kib(), n);
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn measure(name: &str, dir: &Path, files: usize, rows_total: usize, runs: usize) {
@@ -259,12 +231,12 @@ fn main() {
     let only_large = args.iter().any(|a| a == "large");
     let only_batch = args.iter().any(|a| a == "batch");
     if !only_large {
-        let dir = data_dir().join(format!("batch-{files}x{rows}"));
+        let dir = bench_dir().join(format!("batch-{files}x{rows}"));
         generate(&dir, files, rows);
         measure("batch", &dir, files, files * rows, runs);
     }
     if !only_batch {
-        let dir = data_dir().join(format!("large-{large_rows}"));
+        let dir = bench_dir().join(format!("large-{large_rows}"));
         generate(&dir, 1, large_rows);
         measure("large", &dir, 1, large_rows, runs.min(3));
     }

@@ -9,9 +9,7 @@
 //!
 //! Each measurement runs in a child process for its own peak memory.
 
-/// The allocator of the `essaim` binary, so that the benchmark measures it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,41 +18,12 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use common::{bench_dir, config_in, median, peak_rss_kib};
 use essaim::config::Config;
 use essaim::pipeline::{self, RunOptions};
 use essaim::store::Store;
 use essaim::synth::{SBook, SCell, SSheet};
 use essaim::validate::header::Table;
-
-fn base_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("essaim-bench")
-}
-
-fn write_config(dir: &Path) -> PathBuf {
-    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    let text = std::fs::read_to_string(cfg.join("essaim.toml"))
-        .unwrap()
-        .replace("inbox = \"../fixtures/inbox\"", "inbox = \"inbox\"")
-        .replace("data = \"../data\"", "data = \"data\"")
-        .replace(
-            "innovations = \"innovations.csv\"",
-            &format!(
-                "innovations = \"{}\"",
-                cfg.join("innovations.csv").display()
-            ),
-        )
-        .replace(
-            "structures = \"structures.csv\"",
-            &format!("structures = \"{}\"", cfg.join("structures.csv").display()),
-        );
-    std::fs::create_dir_all(dir).unwrap();
-    let p = dir.join("essaim.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn structures() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(
@@ -69,7 +38,7 @@ fn structures() -> Vec<(String, String)> {
 }
 
 fn history_inbox(rows: usize) -> PathBuf {
-    let inbox = base_dir().join(format!("history-{rows}")).join("inbox");
+    let inbox = bench_dir().join(format!("history-{rows}")).join("inbox");
     let structures = structures();
     let jobs: Vec<(usize, usize)> = (0..structures.len())
         .flat_map(|s| (0..40).map(move |q| (s, q)))
@@ -141,20 +110,9 @@ fn history_inbox(rows: usize) -> PathBuf {
     inbox
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn child_history(work: &Path, inbox: &Path) {
     let _ = std::fs::remove_dir_all(work);
-    let cfg_path = write_config(work);
+    let cfg_path = config_in(work);
     let _ = std::fs::remove_dir_all(work.join("inbox"));
     std::os::unix::fs::symlink(inbox, work.join("inbox")).unwrap();
     let config = Config::load(&cfg_path).unwrap();
@@ -187,7 +145,7 @@ fn child_recompute(work: &Path, people: usize) {
             .init();
     }
     let _ = std::fs::remove_dir_all(work);
-    let cfg_path = write_config(work);
+    let cfg_path = config_in(work);
     let config = Config::load(&cfg_path).unwrap();
     let mut store = Store::open(&config.data).unwrap();
     let files = 65 * 40;
@@ -230,14 +188,9 @@ fn child_recompute(work: &Path, people: usize) {
     println!("{secs} 0 {} {n}", peak_rss_kib());
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let work = base_dir().join("work");
+    let work = bench_dir().join("work");
     if args.get(1).map(String::as_str) == Some("--child") {
         match args[2].as_str() {
             "history" => child_history(&work, Path::new(&args[3])),

@@ -63,30 +63,11 @@ pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+#[path = "../support/project_config.rs"]
+mod project_config;
 /// A configuration in `dir` whose inbox and data folders are `dir/inbox`
 /// and `dir/data`, with the project's registries and aliases.
-pub fn temp_config(dir: &Path) -> PathBuf {
-    let cfg = root().join("config");
-    let text = std::fs::read_to_string(cfg.join("essaim.toml")).expect("config");
-    let text = text
-        .replace("inbox = \"../fixtures/inbox\"", "inbox = \"inbox\"")
-        .replace("data = \"../data\"", "data = \"data\"")
-        .replace(
-            "innovations = \"innovations.csv\"",
-            &format!(
-                "innovations = \"{}\"",
-                cfg.join("innovations.csv").display()
-            ),
-        )
-        .replace(
-            "structures = \"structures.csv\"",
-            &format!("structures = \"{}\"", cfg.join("structures.csv").display()),
-        );
-    std::fs::create_dir_all(dir.join("inbox")).expect("inbox");
-    let path = dir.join("essaim.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
+pub use project_config::config_in as temp_config;
 
 /// Runs `essaim --config CONFIG ARGS` with extra environment.
 pub fn essaim_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
