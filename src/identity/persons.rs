@@ -1,10 +1,11 @@
 //! People over key numbers, and each person's latest report.
 //!
-//! The store numbers every identity key once, in order of first sight, so
-//! that the recomputation works over small integers: [`Persons`] links the
-//! keys carried by the same row (union-find), and [`tally_latest`] finds, for
-//! every person and every scope, the report that decides (the latest), and
-//! counts what those reports say. Both are pure; `store` feeds them.
+//! The store numbers every identity key once (a key first loaded later gets
+//! a larger number), so that the recomputation works over small integers:
+//! [`Persons`] links the keys carried by the same row (union-find), and
+//! [`tally_latest`] finds, for every person and every scope, the report that
+//! decides (the latest), and counts what those reports say. Both are pure;
+//! `store` feeds them.
 
 use std::cmp::Reverse;
 

@@ -514,14 +514,6 @@ impl Store {
         phase("numbering");
         tx.execute_batch(CURRENT_ROWS)
             .ctx("current job-seeker rows")?;
-        let files: i64 = tx
-            .query_row("SELECT count(*) FROM seeker_files", [], |r| r.get(0))
-            .ctx("count current files")?;
-        if files >= 1 << 20 {
-            return Err(StoreError::Unsupported(format!(
-                "{files} current job-seeker files: a recomputation orders at most 1,048,575"
-            )));
-        }
         phase("current rows");
         let persons = update_persons(&tx)?;
         phase("persons");
@@ -725,7 +717,7 @@ fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<Persons> {
     old.sort_unstable();
     let gone: Vec<i64> = old
         .iter()
-        .filter(|(k, p)| groups.person(*k) != *p || k == p)
+        .filter(|(k, p)| groups.person(*k) != *p)
         .map(|(k, _)| *k)
         .collect();
     if !gone.is_empty() {

@@ -2,8 +2,8 @@
 -- worked out over integers at every recomputation instead of over 64-
 -- character hashes.
 
--- Every identity key ever seen (HMAC-SHA256, hex) and its number, given in
--- order of first sight and never changed.
+-- Every identity key ever seen (HMAC-SHA256, hex) and its number, never
+-- changed; a key first loaded later gets a larger number.
 CREATE SEQUENCE IF NOT EXISTS identity_key_no START 1;
 CREATE TABLE IF NOT EXISTS identity_keys (
     key VARCHAR PRIMARY KEY,

@@ -34,6 +34,11 @@ JOIN scopes d ON d.scope_kind = 'departement' AND d.scope = f.departement
 JOIN scopes p ON p.scope_kind = 'period' AND p.scope = f.period
 JOIN scopes s ON s.scope_kind = 'structure' AND s.scope = f.structure;
 
+-- The file's order has 20 bits in `report`.
+SELECT error(count(*) || ' current job-seeker files: a recomputation orders at most 1,048,575')
+FROM seeker_files
+HAVING count(*) >= 1048576;
+
 CREATE OR REPLACE TEMP TABLE seeker_rows AS
 SELECT j.id_no, j.name_no,
        (f.file_order << 43)

@@ -1,6 +1,6 @@
 -- Numbers the identity keys of the rows loaded since the last
--- recomputation: a key seen for the first time gets the next number, a key
--- seen before keeps its own. Then the rows carry the numbers, so that people
+-- recomputation: a key seen for the first time gets a number after every
+-- existing one, a key seen before keeps its own. Then the rows carry the numbers, so that people
 -- are worked out over integers. Run only when some row has no number yet.
 INSERT INTO identity_keys (key)
 SELECT key FROM (
@@ -8,8 +8,7 @@ SELECT key FROM (
     UNION
     SELECT key_name FROM job_seekers WHERE name_no IS NULL AND key_name IS NOT NULL
 )
-WHERE key NOT IN (SELECT key FROM identity_keys)
-ORDER BY key;
+WHERE key NOT IN (SELECT key FROM identity_keys);
 
 UPDATE job_seekers SET id_no = k.key_no
 FROM identity_keys k
