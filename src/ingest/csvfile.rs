@@ -14,12 +14,12 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    out.send(Event::Opened(Meta {
+    out.push(Event::Opened(Meta {
         format: Format::Csv,
         date_1904: false,
         sheet_names: vec!["CSV".into()],
-    }))?;
-    out.send(Event::Sheet("CSV".into()))?;
+    }));
+    out.push(Event::Sheet("CSV".into()));
     let mut sent = 0;
     let mut dropped_columns = false;
     let mut record = csv::StringRecord::new();
@@ -62,10 +62,10 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
         out.row(row)?;
     }
     if dropped_columns {
-        out.send(Event::Notice(format!(
+        out.push(Event::Notice(format!(
             "Les colonnes au-delà de la {}e ont été ignorées.",
             limits.max_columns
-        )))?;
+        )));
     }
     Ok(())
 }

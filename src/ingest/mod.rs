@@ -230,7 +230,7 @@ pub enum Event {
 const CHANNEL_ROWS: usize = 4;
 
 /// A file being read on its own thread, consumed as a stream of [`Event`]s.
-/// Dropping it stops the reader at its next row.
+/// Dropping it stops the reader when it next sends a batch.
 pub struct Stream {
     rx: mpsc::Receiver<Result<Vec<Event>, ReadError>>,
     /// Events received and not yet handed out.
@@ -332,11 +332,10 @@ impl Sender {
         }
     }
 
-    /// Queues an event (sent with the next batch).
-    pub(crate) fn send(&self, ev: Event) -> Result<(), ReadError> {
+    /// Queues an event, sent with the next batch.
+    pub(crate) fn push(&self, ev: Event) {
         self.close_rows();
         self.events.borrow_mut().push(ev);
-        Ok(())
     }
 
     /// Queues a row, sending everything gathered when the batch is full.

@@ -62,16 +62,16 @@ fn read_xlsx(
     out: &Sender,
 ) -> Result<(), ReadError> {
     let sheet_names = wb.sheet_names();
-    out.send(Event::Opened(Meta {
+    out.push(Event::Opened(Meta {
         format: Format::Xlsx,
         date_1904: wb.has_1904_epoch(),
         sheet_names: sheet_names.clone(),
-    }))?;
+    }));
     for name in plan(&sheet_names) {
         let mut reader = wb
             .worksheet_cells_reader(&name)
             .map_err(|e| map_err(&e.to_string(), false))?;
-        let mut rows = RowEmitter::new(&name, limits, out)?;
+        let mut rows = RowEmitter::new(&name, limits, out);
         while let Some(cell) = reader
             .next_cell()
             .map_err(|e| map_err(&e.to_string(), false))?
@@ -96,16 +96,16 @@ where
     R::Error: std::fmt::Display,
 {
     let sheet_names = wb.sheet_names();
-    out.send(Event::Opened(Meta {
+    out.push(Event::Opened(Meta {
         format,
         date_1904: is_1904,
         sheet_names: sheet_names.clone(),
-    }))?;
+    }));
     for name in plan(&sheet_names) {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| map_err(&e.to_string(), false))?;
-        let mut rows = RowEmitter::new(&name, limits, out)?;
+        let mut rows = RowEmitter::new(&name, limits, out);
         let (r0, c0) = range.start().unwrap_or((0, 0));
         for (row, col, value) in range.used_cells() {
             rows.push(r0 + row as u32, c0 + col as u32, from_data(value))?;
@@ -130,9 +130,9 @@ struct RowEmitter<'a> {
 }
 
 impl<'a> RowEmitter<'a> {
-    fn new(name: &str, limits: &'a Limits, out: &'a Sender) -> Result<Self, ReadError> {
-        out.send(Event::Sheet(name.to_string()))?;
-        Ok(RowEmitter {
+    fn new(name: &str, limits: &'a Limits, out: &'a Sender) -> Self {
+        out.push(Event::Sheet(name.to_string()));
+        RowEmitter {
             name: name.to_string(),
             limits,
             out,
@@ -140,7 +140,7 @@ impl<'a> RowEmitter<'a> {
             sent: 0,
             width: 0,
             dropped_columns: false,
-        })
+        }
     }
 
     fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), ReadError> {
@@ -196,10 +196,10 @@ impl<'a> RowEmitter<'a> {
     fn finish(mut self) -> Result<(), ReadError> {
         self.flush()?;
         if self.dropped_columns {
-            self.out.send(Event::Notice(format!(
+            self.out.push(Event::Notice(format!(
                 "Feuille « {} » : les colonnes au-delà de la {}e ont été ignorées.",
                 self.name, self.limits.max_columns
-            )))?;
+            )));
         }
         Ok(())
     }

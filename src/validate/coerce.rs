@@ -25,9 +25,6 @@ pub fn error_text(cell: &Cell) -> Option<String> {
                 return None;
             }
             let t = s.trim();
-            if !t.starts_with('#') {
-                return None;
-            }
             let known = [
                 "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#VALEUR!", "#NAME?", "#NOM?", "#NUM!",
                 "#NULL!", "#NUL!",
