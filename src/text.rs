@@ -111,3 +111,124 @@ mod tests {
         assert_eq!(column_letter(702), "AAA");
     }
 }
+
+/// A value safe to put in a CSV or spreadsheet cell that a person opens:
+/// text starting with `=`, `+`, `-`, `@`, a tab or a carriage return would
+/// be run as a formula by Excel or LibreOffice, so it gets a leading `'`
+/// (OWASP's CSV-injection rule). A plain number (`-3`, `12,5`) is left as
+/// it is: it cannot run.
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if risky && !is_plain_number(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+fn is_plain_number(s: &str) -> bool {
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        && t.bytes().filter(|b| *b == b'.' || *b == b',').count() <= 1
+        && t.as_bytes()[0].is_ascii_digit()
+}
+
+/// Text as it may be printed on a terminal or in a log: control characters
+/// (escape sequences included) shown as `\u{..}`, and at most `max`
+/// characters (the rest as `…`). For file and sheet names, which come from
+/// whoever dropped the file.
+pub fn printable(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 4));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A file name made from a received name: its stem (the extension cut)
+/// with no path separator or control character, not hidden, and at most
+/// 120 bytes, whatever was received.
+pub fn safe_file_stem(name: &str) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    safe_part(stem, 120)
+}
+
+/// The extension of a received name, cleaned like [`safe_file_stem`] and
+/// at most 10 bytes (empty when there is none).
+pub fn safe_extension(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, e)| safe_part(e, 10))
+        .unwrap_or_default()
+}
+
+fn safe_part(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let c = if c == '/' || c == '\\' || c.is_control() {
+            '_'
+        } else {
+            c
+        };
+        if out.len() + c.len_utf8() > max {
+            break;
+        }
+        out.push(c);
+    }
+    if out.is_empty() || out.starts_with('.') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod safety_tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        for risky in [
+            "=HYPERLINK(\"x\")",
+            "+1+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "=1",
+        ] {
+            assert!(neutralise(risky).starts_with('\''), "{risky}");
+        }
+        for safe in ["-3", "+4", "12,5", "-0.5", "texte", "", "3=3"] {
+            assert_eq!(neutralise(safe), safe);
+        }
+    }
+
+    #[test]
+    fn file_names_are_made_safe() {
+        let long = "x".repeat(300) + ".xlsx";
+        assert_eq!(safe_file_stem(&long).len(), 120);
+        assert_eq!(safe_extension(&long), "xlsx");
+        assert_eq!(safe_file_stem("../a/b\u{1b}c.csv"), "_.._a_b_c");
+        assert_eq!(safe_file_stem(".cache"), "_");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_length_bounded() {
+        assert_eq!(printable("a\u{1b}[31mb", 80), "a\\u{1b}[31mb");
+        assert_eq!(printable("abcdef", 3), "abc…");
+        assert_eq!(printable("é\u{202e}", 9), "é\\u{202e}");
+    }
+}

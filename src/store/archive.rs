@@ -75,10 +75,14 @@ impl Archive {
     /// I/O errors.
     pub fn quarantine(&self, sha256: &str, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         private_dir(&self.quarantine)?;
-        let safe: String = name
-            .chars()
-            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
-            .collect();
+        // Named after the original, cleaned and bounded whatever its length
+        // or bytes (a 255-byte name plus a prefix is too long for the disk).
+        let ext = crate::text::safe_extension(name);
+        let safe = if ext.is_empty() {
+            crate::text::safe_file_stem(name)
+        } else {
+            format!("{}.{ext}", crate::text::safe_file_stem(name))
+        };
         let path = self
             .quarantine
             .join(format!("{}-{safe}", sha256.get(..12).unwrap_or(sha256)));
