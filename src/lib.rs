@@ -21,6 +21,7 @@ pub mod store;
 pub mod synth;
 pub mod text;
 pub mod validate;
+pub mod worker;
 
 /// Process exit codes, documented in the README.
 pub mod exit {

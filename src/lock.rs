@@ -29,6 +29,8 @@ pub enum LockError {
 /// [`LockError::Busy`] after the wait, [`LockError::Io`] if the lock file
 /// cannot be opened.
 pub fn acquire(data: &Path, wait: Duration) -> Result<DataLock, LockError> {
+    // Everything under the data folder is owner-only, whatever the umask.
+    crate::store::private_umask();
     std::fs::create_dir_all(data).map_err(|e| LockError::Io(data.to_path_buf(), e))?;
     let path = data.join("essaim.lock");
     let file = std::fs::OpenOptions::new()

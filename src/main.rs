@@ -12,6 +12,13 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A worker process reading one file (see `essaim::worker`).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == essaim::worker::WORKER_ARG)
+    {
+        return essaim::worker::main();
+    }
     let cli = essaim::cli::Cli::parse();
     essaim::logging::init(cli.verbosity(), cli.log_format);
     match essaim::cli::dispatch(cli) {

@@ -7,15 +7,16 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::identity::{HashKey, KeySource};
-use crate::ingest::{self, SourceFile};
-use crate::store::Store;
-use crate::validate::{self, Context, FileReport, Verdict};
+use crate::identity::{HashKey, KeyError, KeySource};
+use crate::ingest::{self, ReadError, SourceFile};
+use crate::store::{FileLoad, Reception, Store};
+use crate::validate::{FileReport, Verdict};
+use crate::worker::{Job, Judgement, Outcome, Pool};
 
 /// Everything that stops a run.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,16 @@ pub struct FileOutcome {
 }
 
 impl FileOutcome {
+    /// A file refused before it could be read.
+    fn refused(name: String, sha256: String, reason: String) -> Self {
+        FileOutcome {
+            status: "new",
+            verdict: Some(Verdict::FileRejected),
+            reason: Some(reason),
+            ..FileOutcome::duplicate(name, sha256)
+        }
+    }
+
     /// Bytes already received: nothing changes.
     fn duplicate(name: String, sha256: String) -> Self {
         FileOutcome {
@@ -64,6 +75,13 @@ impl FileOutcome {
     }
 }
 
+/// An inbox entry passed over, and why (its path made printable).
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
 /// The outcome of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -71,6 +89,8 @@ pub struct RunReport {
     pub files_seen: usize,
     pub unchanged: usize,
     pub files: Vec<FileOutcome>,
+    /// Inbox entries passed over (links, FIFOs, unreadable entries).
+    pub skipped: Vec<Skipped>,
     pub rows: usize,
     pub rows_accepted: usize,
     pub rows_rejected: usize,
@@ -88,8 +108,10 @@ pub struct RunReport {
 
 impl RunReport {
     /// 0 all accepted, 1 some rows rejected, 2 some file rejected.
+    /// An inbox entry passed over counts as a refused file.
     pub fn exit_code(&self) -> u8 {
-        crate::cli::exit_code_of(self.files.iter().filter_map(|f| f.verdict))
+        let skipped = (!self.skipped.is_empty()).then_some(Verdict::FileRejected);
+        crate::cli::exit_code_of(self.files.iter().filter_map(|f| f.verdict).chain(skipped))
     }
 
     pub fn outcome(&self) -> &'static str {
@@ -122,20 +144,61 @@ impl Default for RunOptions {
     }
 }
 
-/// Loads the identity hash key, saying where it came from.
+/// Loads the identity hash key and checks it against the database's.
+///
+/// A key is made only for a database that holds no hash yet; a missing key
+/// on a database that does is an error, and so is a key whose fingerprint
+/// is not the one recorded (unless `rotating`: `reimport --all
+/// --rotate-key`, which records the new one when it is done).
 ///
 /// # Errors
-/// [`PipelineError::Key`].
-pub fn hash_key(config: &Config) -> Result<HashKey, PipelineError> {
+/// [`PipelineError::Key`], [`PipelineError::Store`].
+pub fn hash_key(config: &Config, store: &Store, rotating: bool) -> Result<HashKey, PipelineError> {
     std::fs::create_dir_all(&config.data).map_err(PipelineError::Archive)?;
-    let (key, source) = HashKey::load_or_create(&config.privacy.hash_key_file)?;
+    let stored = store.key_fingerprint()?;
+    let fresh = stored.is_none() && !store.holds_hashes()?;
+    let (key, source) = HashKey::load(&config.privacy.hash_key_file, fresh)?;
     if let KeySource::Created(path) = source {
         tracing::warn!(
             path = %path.display(),
-            "created a new identity hash key; back it up with the database: without it, people can no longer be matched"
+            "created a new identity hash key for this new database; back it up with the database: without it, people can no longer be matched"
         );
     }
+    match stored {
+        Some(expected) if expected != key.fingerprint() && !rotating => {
+            return Err(PipelineError::Key(KeyError::Mismatch {
+                expected,
+                found: key.fingerprint(),
+            }));
+        }
+        None => store.set_key_fingerprint(&key.fingerprint())?,
+        _ => {}
+    }
     Ok(key)
+}
+
+/// An inbox entry's identity for triage and sightings: its path (lossy
+/// text), size and change time. The change time (ctime) is set by the
+/// kernel at every change of content, name or times, so a sender cannot
+/// forge it, unlike the modification time.
+fn entry_stamp(meta: &std::fs::Metadata) -> NaiveDateTime {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        DateTime::from_timestamp(meta.ctime(), u32::try_from(meta.ctime_nsec()).unwrap_or(0))
+            .map_or(NaiveDateTime::MIN, |d| d.naive_utc())
+    }
+    #[cfg(not(unix))]
+    {
+        meta.modified()
+            .map(|t| DateTime::<Utc>::from(t).naive_utc())
+            .unwrap_or(NaiveDateTime::MIN)
+    }
+}
+
+/// A database timestamp keeps microseconds.
+fn micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
 }
 
 /// Runs the pipeline over the inbox.
@@ -148,15 +211,16 @@ pub fn run(
     store: &mut Store,
     opts: &RunOptions,
 ) -> Result<RunReport, PipelineError> {
-    let key = hash_key(config)?;
+    let key = hash_key(config, store, false)?;
     let run_id = store.begin_run("run", None)?;
-    let paths = ingest::discover(std::slice::from_ref(&config.inbox))
+    let listing = ingest::discover(std::slice::from_ref(&config.inbox))
         .map_err(|e| PipelineError::Inbox(config.inbox.clone(), e))?;
     let mut report = RunReport {
         run_id,
-        files_seen: paths.len(),
+        files_seen: listing.files.len(),
         unchanged: 0,
         files: Vec::new(),
+        skipped: Vec::new(),
         rows: 0,
         rows_accepted: 0,
         rows_rejected: 0,
@@ -167,52 +231,80 @@ pub fn run(
         mail_error: None,
         interrupted: false,
     };
-    // Triage without reading: an inbox entry whose size and time are
+    for (path, why) in listing.skipped {
+        skip(store, run_id, &path, &why, &mut report)?;
+    }
+    // Triage without reading: an inbox entry whose size and change time are
     // unchanged was handled before.
     let mut candidates = Vec::new();
     let seen = store.inbox_entries()?;
-    for path in paths {
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
+    for path in listing.files {
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                skip(
+                    store,
+                    run_id,
+                    &path,
+                    &format!("entrée illisible : {e}"),
+                    &mut report,
+                )?;
+                continue;
+            }
         };
-        let modified = meta
-            .modified()
-            .map(DateTime::<Utc>::from)
-            .unwrap_or(opts.now);
+        let stamp = entry_stamp(&meta);
         let key_path = path.to_string_lossy().to_string();
-        // The database keeps microseconds.
-        let unchanged = seen.get(&key_path).is_some_and(|(size, at)| {
-            *size == meta.len() as i64
-                && at.and_utc().timestamp_micros() == modified.timestamp_micros()
-        });
+        let unchanged = seen
+            .get(&key_path)
+            .is_some_and(|(size, at)| *size == meta.len() as i64 && micros(*at) == micros(stamp));
         if unchanged {
             report.unchanged += 1;
         } else {
-            candidates.push((path, meta.len(), modified));
+            let modified = meta
+                .modified()
+                .map(|t| DateTime::<Utc>::from(t).naive_utc())
+                .unwrap_or(stamp);
+            candidates.push(Candidate {
+                path,
+                key_path,
+                size: meta.len(),
+                stamp,
+                modified,
+            });
         }
     }
+    // Reception time is when essaim first listed the entry: recorded now,
+    // before anything is loaded, so that a run killed half-way gives the
+    // files it had listed the same time when the next run loads them.
+    let now = opts.now.naive_utc();
+    let listed: Vec<_> = candidates
+        .iter()
+        .map(|c| (c.key_path.clone(), c.size, c.stamp))
+        .collect();
+    let first_seen = store.first_seen(&listed, now)?;
     let known: HashSet<String> = store.known_hashes()?;
-    let ctx = Context::new(config, opts.today);
+    let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
     let mut loaded: HashSet<String> = HashSet::new();
     let mut failure = None;
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Judged>(2);
-        let ctx = &ctx;
+        let (tx, rx) = mpsc::sync_channel::<(usize, Judged)>(2);
         let known = &known;
         let candidates = &candidates;
+        let pool = &pool;
         scope.spawn(move || {
             let cancel = opts.cancel.clone();
             candidates
                 .par_iter()
-                .for_each_with(tx, |tx, (path, size, modified)| {
+                .enumerate()
+                .for_each_with(tx, |tx, (i, c)| {
                     if cancel
                         .as_ref()
                         .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
                     {
                         return;
                     }
-                    let judged = judge_path(path, *size, *modified, config, ctx, known);
-                    let _ = tx.send(judged);
+                    let judged = judge_path(&c.path, config, known, pool);
+                    let _ = tx.send((i, judged));
                 });
         });
         // A progress bar for people at a terminal; nothing when unattended.
@@ -227,7 +319,7 @@ pub fn run(
         } else {
             indicatif::ProgressBar::hidden()
         };
-        for j in rx {
+        for (i, j) in rx {
             bar.inc(1);
             if failure.is_some() {
                 continue;
@@ -241,12 +333,25 @@ pub fn run(
                 report.interrupted = true;
                 break;
             }
-            if let Err(e) = handle(config, store, run_id, &key, j, &mut loaded, &mut report) {
+            let c = &candidates[i];
+            let at = first_seen.get(&c.key_path).copied().unwrap_or(now);
+            let received = Reception {
+                at,
+                hint: c.modified.min(at),
+            };
+            let ctx = Handling {
+                config,
+                run_id,
+                candidate: c,
+                received,
+            };
+            if let Err(e) = handle(&ctx, store, j, &mut loaded, &mut report) {
                 failure = Some(e);
             }
         }
         bar.finish_and_clear();
     });
+    drop(pool);
     if let Some(e) = failure {
         let _ = store.finish_run(
             run_id,
@@ -292,115 +397,171 @@ pub fn run(
     Ok(report)
 }
 
+/// Records and reports an inbox entry that is passed over.
+fn skip(
+    store: &Store,
+    run_id: i64,
+    path: &Path,
+    why: &str,
+    report: &mut RunReport,
+) -> Result<(), PipelineError> {
+    let shown = crate::text::printable(&path.to_string_lossy(), 200);
+    tracing::warn!(entry = %shown, reason = %why, "inbox entry passed over");
+    store.record_skipped(run_id, &path.to_string_lossy(), why)?;
+    report.skipped.push(Skipped {
+        path: shown,
+        reason: why.to_string(),
+    });
+    Ok(())
+}
+
+/// An inbox entry to read.
+struct Candidate {
+    path: PathBuf,
+    key_path: String,
+    size: u64,
+    stamp: NaiveDateTime,
+    modified: NaiveDateTime,
+}
+
 /// A file after the parallel stage.
 enum Judged {
     New {
         file: SourceFile,
-        report: Box<FileReport>,
-        size: u64,
-        modified: DateTime<Utc>,
+        judgement: Box<Judgement>,
     },
     Duplicate {
-        path: PathBuf,
+        name: String,
+        sha256: String,
+    },
+    /// Larger than `[limits] max_file_mib`: hashed in pieces, recorded,
+    /// left in the inbox, never read whole.
+    TooLarge {
         name: String,
         sha256: String,
         size: u64,
-        modified: DateTime<Utc>,
+        reason: String,
     },
     Unreadable {
-        path: PathBuf,
         reason: String,
     },
 }
 
-fn judge_path(
-    path: &Path,
-    size: u64,
-    modified: DateTime<Utc>,
-    config: &Config,
-    ctx: &Context<'_>,
-    known: &HashSet<String>,
-) -> Judged {
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn judge_path(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool) -> Judged {
     match SourceFile::open(path, &config.limits) {
         Ok(file) => {
             if known.contains(&file.sha256) {
                 return Judged::Duplicate {
-                    path: path.to_path_buf(),
                     name: file.name,
                     sha256: file.sha256,
-                    size,
-                    modified,
                 };
             }
-            let report = validate::judge(&file, ctx);
-            tracing::debug!(file = %file.name, verdict = ?report.verdict, "file judged");
+            let job = Job {
+                name: file.name.clone(),
+                bytes: file.bytes.to_vec(),
+                annotate: false,
+            };
+            let outcome = pool.judge(&job);
+            if let Outcome::Failed { detail } = &outcome {
+                tracing::warn!(
+                    file = %crate::text::printable(&file.name, 120),
+                    detail = %detail,
+                    "file refused: reading it failed or went past the limits"
+                );
+            }
+            let mut judgement = outcome.into_judgement(&file.name, &job.bytes);
+            judgement.report.path = path.to_path_buf();
+            tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?judgement.report.verdict, "file judged");
             Judged::New {
                 file,
-                report: Box::new(report),
-                size,
-                modified,
+                judgement: Box::new(judgement),
             }
         }
+        Err(e @ ReadError::TooLarge { .. }) => match ingest::hash_file(path) {
+            Ok((sha256, size)) => Judged::TooLarge {
+                name: display_name(path),
+                sha256,
+                size,
+                reason: e.to_string(),
+            },
+            Err(e) => Judged::Unreadable {
+                reason: e.to_string(),
+            },
+        },
         Err(e) => Judged::Unreadable {
-            path: path.to_path_buf(),
             reason: e.to_string(),
         },
     }
 }
 
-fn handle(
-    config: &Config,
-    store: &mut Store,
+/// What the writer knows of the file it handles.
+struct Handling<'a> {
+    config: &'a Config,
     run_id: i64,
-    key: &HashKey,
+    candidate: &'a Candidate,
+    received: Reception,
+}
+
+fn handle(
+    h: &Handling<'_>,
+    store: &mut Store,
     judged: Judged,
     loaded: &mut HashSet<String>,
     report: &mut RunReport,
 ) -> Result<(), PipelineError> {
+    let c = h.candidate;
+    let inbox = Some((c.key_path.as_str(), c.size, c.stamp));
     match judged {
-        Judged::Unreadable { path, reason } => {
-            // Too large or unreadable from disk: nothing to archive.
-            tracing::warn!(file = %path.display(), reason = %reason, "file could not be read");
-            report.files.push(FileOutcome {
-                name: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                sha256: String::new(),
-                status: "new",
-                verdict: Some(Verdict::FileRejected),
-                structure: None,
-                period: None,
-                reason: Some(reason),
-                rows: 0,
-                accepted: 0,
-                rejected: 0,
-            });
+        Judged::Unreadable { reason } => {
+            // Gone, or not a regular file any more: nothing to archive.
+            skip(store, h.run_id, &c.path, &reason, report)?;
         }
-        Judged::Duplicate {
-            path,
+        Judged::Duplicate { name, sha256 } => {
+            tracing::info!(file = %crate::text::printable(&name, 120), "same bytes as a file already received; nothing changes");
+            store.record_inbox(&c.key_path, c.size, c.stamp, &sha256)?;
+            report.files.push(FileOutcome::duplicate(name, sha256));
+        }
+        Judged::TooLarge {
             name,
             sha256,
             size,
-            modified,
+            reason,
         } => {
-            tracing::info!(file = %name, "same bytes as a file already received; nothing changes");
-            store.record_inbox(&path.to_string_lossy(), size, modified.naive_utc(), &sha256)?;
-            report.files.push(FileOutcome::duplicate(name, sha256));
+            if !loaded.insert(sha256.clone()) {
+                store.record_inbox(&c.key_path, c.size, c.stamp, &sha256)?;
+                report.files.push(FileOutcome::duplicate(name, sha256));
+                return Ok(());
+            }
+            tracing::warn!(file = %crate::text::printable(&name, 120), reason = %reason, "file too large: recorded and left in the inbox");
+            let mut fr = FileReport::unreadable(&c.path, reason.clone());
+            fr.name.clone_from(&name);
+            fr.sha256.clone_from(&sha256);
+            fr.size = size;
+            store.load_file(&FileLoad {
+                run_id: h.run_id,
+                report: &fr,
+                load: None,
+                received: h.received,
+                archive_path: None,
+                inbox,
+                message: None,
+            })?;
+            report
+                .files
+                .push(FileOutcome::refused(name, sha256, reason));
         }
-        Judged::New {
-            file,
-            report: fr,
-            size,
-            modified,
-        } => {
+        Judged::New { file, judgement } => {
+            let Judgement {
+                report: fr, load, ..
+            } = *judgement;
             if !loaded.insert(fr.sha256.clone()) {
-                store.record_inbox(
-                    &file.path.to_string_lossy(),
-                    size,
-                    modified.naive_utc(),
-                    &fr.sha256,
-                )?;
+                store.record_inbox(&c.key_path, c.size, c.stamp, &fr.sha256)?;
                 report
                     .files
                     .push(FileOutcome::duplicate(fr.name.clone(), fr.sha256.clone()));
@@ -411,23 +572,40 @@ fn handle(
                 .put(&fr.sha256, &file.bytes)
                 .map_err(PipelineError::Archive)?;
             if fr.verdict == Verdict::FileRejected {
-                store
-                    .archive
-                    .quarantine(&fr.sha256, &fr.name, &file.bytes)
-                    .map_err(PipelineError::Archive)?;
+                if let Err(e) = store.archive.quarantine(&fr.sha256, &fr.name, &file.bytes) {
+                    // The original is archived all the same: the quarantine
+                    // copy is for operators to look at, never fatal.
+                    tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "no quarantine copy");
+                }
             }
-            let inbox_key = file.path.to_string_lossy().to_string();
-            store.load_file(
-                run_id,
-                &fr,
-                modified,
-                &archived,
-                Some((&inbox_key, size, modified.naive_utc())),
-                key,
-            )?;
+            // The feedback is written before the load and recorded in the
+            // same transaction: a file is never loaded without it.
+            let message = if h.config.email.feedback {
+                match crate::digest::prepare_feedback(h.config, &store.database_id, &fr) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "feedback could not be written");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            store.load_file(&FileLoad {
+                run_id: h.run_id,
+                report: &fr,
+                load: load.as_ref(),
+                received: h.received,
+                archive_path: Some(&archived),
+                inbox,
+                message: message.as_ref(),
+            })?;
+            if message.is_some() {
+                report.feedback += 1;
+            }
             let (rows, accepted, rejected) = fr.totals();
             tracing::info!(
-                file = %fr.name,
+                file = %crate::text::printable(&fr.name, 120),
                 verdict = ?fr.verdict,
                 rows,
                 accepted,
@@ -435,18 +613,15 @@ fn handle(
                 reason = fr.reason.as_deref().unwrap_or(""),
                 "file loaded"
             );
-            if config.email.feedback {
-                match crate::digest::queue_feedback(config, store, &fr) {
-                    Ok(true) => report.feedback += 1,
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(file = %fr.name, error = %e, "feedback could not be queued")
+            if h.config.archive.remove_from_inbox {
+                match remove_exact(&c.path, &fr.sha256) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::info!(file = %crate::text::printable(&fr.name, 120), "the inbox entry changed since it was read: left in place for the next run")
                     }
-                }
-            }
-            if config.archive.remove_from_inbox {
-                if let Err(e) = std::fs::remove_file(&file.path) {
-                    tracing::warn!(file = %file.path.display(), error = %e, "could not remove the archived file from the inbox");
+                    Err(e) => {
+                        tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "could not remove the archived file from the inbox")
+                    }
                 }
             }
             report.rows += rows;
@@ -467,6 +642,37 @@ fn handle(
         }
     }
     Ok(())
+}
+
+/// Removes an archived file from the inbox only if the entry still holds
+/// exactly the bytes archived as `sha256`. The entry is first renamed
+/// (atomically: whatever is at the path then moves), its bytes checked,
+/// then deleted; anything else (a corrected file uploaded under the same
+/// name meanwhile, a link) is put back, or kept beside it when the name
+/// was taken again. Returns whether it was removed.
+///
+/// # Errors
+/// I/O errors of the rename or removal.
+pub fn remove_exact(path: &Path, sha256: &str) -> std::io::Result<bool> {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".essaim-retrait");
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside)?;
+    match ingest::hash_file(&aside) {
+        Ok((h, _)) if h == sha256 => {
+            std::fs::remove_file(&aside)?;
+            Ok(true)
+        }
+        _ => {
+            // Put it back; if the name was taken again meanwhile, both stay.
+            if std::fs::hard_link(&aside, path).is_ok() {
+                std::fs::remove_file(&aside)?;
+            } else if std::fs::symlink_metadata(path).is_err() {
+                std::fs::rename(&aside, path)?;
+            }
+            Ok(false)
+        }
+    }
 }
 
 /// After the data work: a digest when any figure changed, and delivery of

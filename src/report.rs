@@ -13,26 +13,28 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::ingest::{self, Cell, SourceFile};
-use crate::validate::{self, Context, FileReport, Verdict};
+use crate::validate::{self, FileReport, Verdict};
 
-/// A judged file, with its bytes when an annotated copy is wanted.
+/// A judged file, with its annotated copy when one was asked for.
 pub struct Judged {
     pub report: FileReport,
-    pub bytes: Option<Vec<u8>>,
+    pub annotated: Option<Vec<u8>>,
 }
 
-/// Reads and judges `files` in parallel (rayon), with a progress bar on a
-/// terminal. The order of the result is the order of `files`. Each file's
-/// bytes are kept only when `keep_bytes` (for the annotated copy), and the
-/// typed records are not kept: memory follows the largest file, not the batch.
+/// Reads and judges `files` in parallel (rayon), each in a worker process
+/// (see [`crate::worker`]), with a progress bar on a terminal. The order of
+/// the result is the order of `files`. The typed records are not kept:
+/// memory follows the largest file, not the batch.
+///
+/// # Errors
+/// When no worker can be started at all.
 pub fn judge_all(
     config: &Config,
     files: &[PathBuf],
     today: NaiveDate,
-    keep_bytes: bool,
-) -> Vec<Judged> {
-    let mut ctx = Context::new(config, today);
-    ctx.keep_records = false;
+    annotate: bool,
+) -> std::io::Result<Vec<Judged>> {
+    let pool = crate::worker::Pool::new(config, today, None)?;
     let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
         let bar = ProgressBar::new(files.len() as u64);
         if let Ok(style) =
@@ -49,16 +51,26 @@ pub fn judge_all(
         .map(|path| {
             let judged = match SourceFile::open(path, &config.limits) {
                 Ok(file) => {
-                    let report = validate::judge(&file, &ctx);
-                    tracing::debug!(file = %file.name, verdict = ?report.verdict, "file judged");
+                    let job = crate::worker::Job {
+                        name: file.name.clone(),
+                        bytes: file.bytes.to_vec(),
+                        annotate,
+                    };
+                    let outcome = pool.judge(&job);
+                    if let crate::worker::Outcome::Failed { detail } = &outcome {
+                        tracing::warn!(file = %crate::text::printable(&file.name, 120), detail = %detail, "file refused: its worker failed");
+                    }
+                    let mut j = outcome.into_judgement(&file.name, &job.bytes);
+                    j.report.path = path.clone();
+                    tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?j.report.verdict, "file judged");
                     Judged {
-                        report,
-                        bytes: keep_bytes.then(|| file.bytes.to_vec()),
+                        report: j.report,
+                        annotated: j.annotated,
                     }
                 }
                 Err(e) => Judged {
                     report: FileReport::unreadable(path, e.to_string()),
-                    bytes: None,
+                    annotated: None,
                 },
             };
             bar.inc(1);
@@ -66,7 +78,7 @@ pub fn judge_all(
         })
         .collect();
     bar.finish_and_clear();
-    judged
+    Ok(judged)
 }
 
 /// Machine-readable summary of a batch (`--format json`).
@@ -121,7 +133,12 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
             (Some(s), None) => format!(" [{s}]"),
             _ => String::new(),
         };
-        writeln!(out, "{mark} {}{what} : {}", r.name, r.verdict.label())?;
+        writeln!(
+            out,
+            "{mark} {}{what} : {}",
+            crate::text::printable(&r.name, 200),
+            r.verdict.label()
+        )?;
         if let Some(reason) = &r.reason {
             writeln!(out, "      {reason}")?;
         }
@@ -147,11 +164,16 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
                 .iter()
                 .take(EXAMPLES)
                 .map(|j| {
-                    let at = format!("{}!{}{}", j.sheet, j.column, j.row);
+                    let at = format!(
+                        "{}!{}{}",
+                        crate::text::printable(&j.sheet, 40),
+                        j.column,
+                        j.row
+                    );
                     if j.value.is_empty() {
                         at
                     } else {
-                        format!("{at} « {} »", j.value)
+                        format!("{at} « {} »", crate::text::printable(&j.value, 60))
                     }
                 })
                 .collect();
@@ -167,8 +189,18 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
                 examples.join(", ")
             )?;
         }
+        if r.rejections_omitted > 0 {
+            writeln!(
+                out,
+                "      … et {} autre(s) rejet(s) non détaillé(s)",
+                r.rejections_omitted
+            )?;
+        }
         for n in &r.notices {
-            writeln!(out, "      note : {n}")?;
+            writeln!(out, "      note : {}", crate::text::printable(n, 300))?;
+        }
+        if r.notices_omitted > 0 {
+            writeln!(out, "      … et {} autre(s) note(s)", r.notices_omitted)?;
         }
     }
     let refs: Vec<&FileReport> = reports.to_vec();
@@ -180,54 +212,110 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
     )
 }
 
-fn stem(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(s, _)| s)
-}
+pub use crate::text::safe_file_stem;
 
-/// Writes `<file>.rejets.csv` (`;`-separated, UTF-8 with BOM so French
+/// The rejection CSV of a file (`;`-separated, UTF-8 with BOM so French
 /// Excel opens it right): sheet, row, column, header, value, reason. A file
-/// rejected as a whole gets one line with its reason.
+/// rejected as a whole gets one line with its reason. Every cell is
+/// neutralised against formulas ([`crate::text::neutralise`]), and the
+/// whole stays under `max_bytes`: lines past it are counted in a last line.
 ///
 /// # Errors
-/// I/O errors, with the path.
-pub fn write_rejections_csv(dir: &Path, report: &FileReport) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("{}.rejets.csv", stem(&report.name)));
+/// CSV writing errors.
+pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> anyhow::Result<Vec<u8>> {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    let mut omitted = report.rejections_omitted;
     {
         let mut w = csv::WriterBuilder::new()
             .delimiter(b';')
             .from_writer(&mut bytes);
         w.write_record(["feuille", "ligne", "colonne", "en-tete", "valeur", "motif"])?;
         if let Some(reason) = &report.reason {
-            w.write_record(["", "", "", "", "", reason.as_str()])?;
+            w.write_record(["", "", "", "", "", &*crate::text::neutralise(reason)])?;
         }
-        for j in &report.rejections {
-            w.write_record(j.csv_fields())?;
+        let mut line = Vec::new();
+        for (i, j) in report.rejections.iter().enumerate() {
+            line.clear();
+            {
+                let mut one = csv::WriterBuilder::new()
+                    .delimiter(b';')
+                    .from_writer(&mut line);
+                one.write_record(neutralised(&j.csv_fields()))?;
+                one.flush()?;
+            }
+            w.flush()?;
+            if w.get_ref().len() + line.len() > max_bytes.saturating_sub(200) {
+                omitted += report.rejections.len() - i;
+                break;
+            }
+            w.write_record(neutralised(&j.csv_fields()))?;
+        }
+        if omitted > 0 {
+            w.write_record([
+                "",
+                "",
+                "",
+                "",
+                "",
+                &format!("… et {omitted} autre(s) rejet(s) non détaillé(s) : corrigez les lignes ci-dessus, puis renvoyez le fichier pour voir la suite."),
+            ])?;
         }
         w.flush()?;
     }
+    Ok(bytes)
+}
+
+/// CSV fields with formulas neutralised.
+pub fn neutralised(fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| crate::text::neutralise(f).into_owned())
+        .collect()
+}
+
+/// Writes `<file>.rejets.csv` into `dir` (see [`rejections_csv`]).
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn write_rejections_csv(
+    dir: &Path,
+    report: &FileReport,
+    max_bytes: usize,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}.rejets.csv", safe_file_stem(&report.name)));
+    let bytes = rejections_csv(report, max_bytes)?;
     std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(path)
 }
 
-/// Writes `<file>.annote.xlsx`: every sheet of the original with each
-/// rejected cell filled in red and its reason as a cell note. This copy is
-/// for the structure's own use: it holds its data as sent.
+/// Writes the annotated copy made by a worker into `dir`.
 ///
 /// # Errors
-/// I/O or xlsx writing errors.
-pub fn write_annotated(
-    dir: &Path,
+/// I/O errors, with the path.
+pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}.annote.xlsx", safe_file_stem(&report.name)));
+    std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The annotated copy (`.annote.xlsx`): every sheet of the original with
+/// each rejected cell filled in red and its reason as a cell note. This copy
+/// is for the structure's own use: it holds its data as sent. Made in the
+/// worker that read the file (it reads the file again).
+///
+/// # Errors
+/// xlsx writing errors.
+pub fn annotated_bytes(
     report: &FileReport,
-    bytes: &[u8],
-    config: &Config,
-) -> anyhow::Result<Option<PathBuf>> {
+    file: &SourceFile,
+    limits: &crate::config::Limits,
+) -> anyhow::Result<Option<Vec<u8>>> {
     if report.rejections.is_empty() {
         return Ok(None);
     }
-    let file = SourceFile::from_bytes(&report.path, bytes.to_vec(), chrono::Utc::now());
-    let Ok(wb) = ingest::read(&file, &config.limits, ingest::all_sheets) else {
+    let Ok(wb) = ingest::read(file, limits, ingest::all_sheets) else {
         return Ok(None);
     };
     use rust_xlsxwriter::{Color, Format, Note, Workbook};
@@ -250,15 +338,31 @@ pub fn write_annotated(
             .or_default()
             .push(j.reason.clone());
     }
+    let mut used: Vec<String> = Vec::new();
     for sheet in &wb.sheets {
         let ws = book.add_worksheet();
         let name: String = sheet
             .name
             .chars()
-            .filter(|c| !"[]:*?/\\".contains(*c))
+            .filter(|c| !"[]:*?/\\".contains(*c) && !c.is_control())
             .take(31)
             .collect();
-        ws.set_name(if name.is_empty() { "Feuille" } else { &name })?;
+        let name = name.trim_matches('\'').to_string();
+        let mut name = if name.is_empty() {
+            "Feuille".to_string()
+        } else {
+            name
+        };
+        // Two names may collide once cleaned (names compare without case).
+        let mut n = 2;
+        while used.iter().any(|u| u.to_lowercase() == name.to_lowercase()) {
+            let suffix = format!(" ({n})");
+            let base: String = name.chars().take(31 - suffix.chars().count()).collect();
+            name = format!("{base}{suffix}");
+            n += 1;
+        }
+        used.push(name.clone());
+        ws.set_name(&name)?;
         for row in &sheet.rows {
             let r = row.number - 1;
             for (c, cell) in row.cells.iter().enumerate() {
@@ -308,8 +412,5 @@ pub fn write_annotated(
             }
         }
     }
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("{}.annote.xlsx", stem(&report.name)));
-    book.save(&path)?;
-    Ok(Some(path))
+    Ok(Some(book.save_to_buffer()?))
 }

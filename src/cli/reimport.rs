@@ -5,12 +5,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context as _;
+use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::ingest::SourceFile;
 use crate::store::{Figure, Store};
-use crate::validate::{self, Context};
+use crate::validate;
+use crate::worker::{Job, Pool};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("scope").required(true).multiple(true).args(["file", "structure", "period", "innovation", "all"])))]
@@ -37,6 +37,12 @@ pub struct Args {
     /// would move, without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Re-hash every person with the key now supplied (ESSAIM_HASH_KEY or
+    /// the key file), which differs from the database's: with --all only.
+    /// All or nothing: every archived original is read first, and the
+    /// figures change only once every file is re-hashed.
+    #[arg(long, requires = "all")]
+    pub rotate_key: bool,
     /// How long to wait for another essaim process to release the data folder.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub wait: u64,
@@ -77,25 +83,65 @@ fn reimport_into(
     args: &Args,
     run_id: i64,
 ) -> anyhow::Result<(usize, Vec<Change>)> {
-    let key = crate::pipeline::hash_key(config)?;
+    let rotating = args.rotate_key;
+    anyhow::ensure!(
+        !rotating
+            || (args.file.is_none()
+                && args.structure.is_none()
+                && args.period.is_none()
+                && args.innovation.is_none()),
+        "--rotate-key re-hashes every file: use it with --all alone"
+    );
+    let key = crate::pipeline::hash_key(config, store, rotating)?;
     let files = store.select_files(
         args.file.as_deref(),
         args.structure.as_deref(),
         args.period.as_deref(),
         args.innovation.as_deref(),
     )?;
-    let ctx = Context::new(config, chrono::Local::now().date_naive());
-    let mut changes = Vec::new();
+    // Every original is read and checked before anything changes: a file
+    // that cannot be re-read stops the whole re-import, named.
+    let mut problems = Vec::new();
+    if rotating {
+        for name in store.purged_with_records()? {
+            problems.push(format!(
+                "{name}: original deleted by the retention period, its people cannot be re-hashed"
+            ));
+        }
+    }
+    let mut originals = Vec::new();
     for (sha, name, before, archive_path) in &files {
-        let Some(path) = archive_path else { continue };
-        let bytes =
-            std::fs::read(path).with_context(|| format!("archived copy of {name} ({path})"))?;
-        let file = SourceFile::from_bytes(Path::new(name), bytes, chrono::Utc::now());
-        anyhow::ensure!(
-            &file.sha256 == sha,
-            "the archived copy of {name} does not match its hash: the archive is damaged"
-        );
-        let report = validate::judge(&file, &ctx);
+        let Some(path) = archive_path else {
+            // Refused before it could be read (too large): nothing stored.
+            continue;
+        };
+        match read_archived(Path::new(path), sha) {
+            Ok(bytes) => originals.push((name.clone(), before.clone(), bytes)),
+            Err(e) => problems.push(format!("{name} ({path}): {e}")),
+        }
+    }
+    anyhow::ensure!(
+        problems.is_empty(),
+        "{} archived original(s) cannot be re-read; nothing was changed:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+    let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
+    let judged: Vec<_> = originals
+        .par_iter()
+        .map(|(name, _, bytes)| {
+            let job = Job {
+                name: name.clone(),
+                bytes: bytes.clone(),
+                annotate: false,
+            };
+            let j = pool.judge(&job).into_judgement(name, bytes);
+            (j.report, j.load)
+        })
+        .collect();
+    drop(pool);
+    let mut changes = Vec::new();
+    for ((name, before, _), (report, _)) in originals.iter().zip(&judged) {
         let after = match report.verdict {
             validate::Verdict::Accepted => "accepted",
             validate::Verdict::RowsRejected => "rows_rejected",
@@ -108,10 +154,22 @@ fn reimport_into(
                 after: after.to_string(),
             });
         }
-        store.reload_file(&report, &key)?;
     }
+    let fingerprint = rotating.then(|| key.fingerprint());
+    store.reload_files(&judged, fingerprint.as_deref())?;
     store.recompute(run_id, &config.registry)?;
-    Ok((files.len(), changes))
+    Ok((judged.len(), changes))
+}
+
+/// The bytes of an archived original, checked against its hash.
+fn read_archived(path: &Path, sha256: &str) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    let found = crate::ingest::SourceFile::from_bytes(path, bytes, chrono::Utc::now());
+    anyhow::ensure!(
+        found.sha256 == sha256,
+        "the archived copy does not match its hash: the archive is damaged"
+    );
+    Ok(found.bytes.to_vec())
 }
 
 fn national(figures: &[Figure], name: &str) -> Option<f64> {

@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::pipeline::{self, RunOptions};
+use crate::text::printable;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,7 +56,10 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
                 writeln!(
                     out,
                     "  {} : {verdict} ({} ligne(s), {} acceptée(s), {} rejetée(s))",
-                    f.name, f.rows, f.accepted, f.rejected
+                    printable(&f.name, 200),
+                    f.rows,
+                    f.accepted,
+                    f.rejected
                 )?;
                 if let Some(r) = &f.reason {
                     writeln!(out, "      {r}")?;
@@ -65,8 +69,11 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
                 writeln!(
                     out,
                     "  {} : déjà reçu (mêmes octets), rien ne change",
-                    f.name
+                    printable(&f.name, 200)
                 )?;
+            }
+            for s in &report.skipped {
+                writeln!(out, "  {} : ignoré : {}", s.path, s.reason)?;
             }
             writeln!(out)?;
             super::indicators::print_national(&mut out, &figures)?;

@@ -69,7 +69,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             out,
             "    {:<8} {:<45} {:<14} {}{}",
             f.period.as_deref().unwrap_or("-"),
-            f.name,
+            crate::text::printable(&f.name, 60),
             f.verdict,
             f.received_at,
             if f.current {

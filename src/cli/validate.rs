@@ -31,18 +31,26 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     let today = args
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let files = crate::ingest::discover(&args.paths)?;
+    let listing = crate::ingest::discover(&args.paths)?;
+    for (path, why) in &listing.skipped {
+        eprintln!(
+            "ignoré : {} : {why}",
+            crate::text::printable(&path.to_string_lossy(), 200)
+        );
+    }
+    let files = listing.files;
     tracing::info!(files = files.len(), "validating files");
-    let judged = report::judge_all(config, &files, today, args.annotate.is_some());
+    let judged = report::judge_all(config, &files, today, args.annotate.is_some())?;
+    let max_csv = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
     if let Some(dir) = &args.report {
         for j in &judged {
-            report::write_rejections_csv(dir, &j.report)?;
+            report::write_rejections_csv(dir, &j.report, max_csv)?;
         }
     }
     if let Some(dir) = &args.annotate {
         for j in &judged {
-            if let Some(bytes) = &j.bytes {
-                report::write_annotated(dir, &j.report, bytes, config)?;
+            if let Some(bytes) = &j.annotated {
+                report::write_annotated(dir, &j.report, bytes)?;
             }
         }
     }
@@ -60,18 +68,24 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             w.write_record([
                 "file", "verdict", "sheet", "row", "column", "header", "value", "reason",
             ])?;
+            use crate::text::neutralise;
             for r in &reports {
                 let verdict = format!("{:?}", r.verdict);
+                let name = neutralise(&r.name);
                 if let Some(reason) = &r.reason {
-                    w.write_record([r.name.as_str(), &verdict, "", "", "", "", "", reason])?;
+                    w.write_record([&*name, &verdict, "", "", "", "", "", &*neutralise(reason)])?;
                 }
                 for j in &r.rejections {
-                    let fields = j.csv_fields();
-                    w.write_record(
-                        [r.name.as_str(), &verdict]
-                            .into_iter()
-                            .chain(fields.iter().map(String::as_str)),
-                    )?;
+                    let mut line = vec![name.to_string(), verdict.clone()];
+                    line.extend(report::neutralised(&j.csv_fields()));
+                    w.write_record(&line)?;
+                }
+                if r.rejections_omitted > 0 {
+                    let more = format!(
+                        "… et {} autre(s) rejet(s) non détaillé(s)",
+                        r.rejections_omitted
+                    );
+                    w.write_record([&*name, &verdict, "", "", "", "", "", &more])?;
                 }
             }
             w.flush()?;

@@ -300,8 +300,18 @@ pub struct Limits {
     pub max_rows: usize,
     /// Most columns read from one sheet or CSV file.
     pub max_columns: usize,
-    /// Longest time spent reading one file, in seconds.
+    /// Longest time spent reading one file, in seconds; past it the worker
+    /// reading the file is killed.
     pub file_timeout_secs: u64,
+    /// Rejections kept per file (the rest are counted): bounds the memory,
+    /// the rejection CSV and the feedback e-mail whatever the file.
+    pub max_rejections: usize,
+    /// Address space of a worker process reading one file, in MiB: a file
+    /// that needs more kills only its worker and is refused.
+    pub worker_memory_mib: u64,
+    /// Largest attachment of a feedback e-mail, in KiB (the rejection CSV is
+    /// cut there, saying so).
+    pub max_attachment_kib: u64,
 }
 
 impl Default for Limits {
@@ -312,6 +322,9 @@ impl Default for Limits {
             max_rows: 2_000_000,
             max_columns: 200,
             file_timeout_secs: 120,
+            max_rejections: 1000,
+            worker_memory_mib: 2048,
+            max_attachment_kib: 2048,
         }
     }
 }
@@ -402,8 +415,16 @@ impl Config {
             || l.max_columns == 0
             || l.file_timeout_secs == 0
             || l.max_uncompressed_mib == 0
+            || l.max_rejections == 0
+            || l.max_attachment_kib == 0
         {
             problems.push("[limits] every limit must be greater than zero".to_string());
+        }
+        if l.worker_memory_mib < 256 {
+            problems.push(format!(
+                "[limits] worker_memory_mib = {} is too small: a worker needs at least 256 MiB to start",
+                l.worker_memory_mib
+            ));
         }
         let mut recipients = Vec::new();
         for r in &raw.email.recipients {

@@ -67,8 +67,10 @@ fn mailbox(s: &str) -> Result<Mailbox, DeliverError> {
 ///
 /// # Errors
 /// Address or message building errors.
+#[allow(clippy::too_many_arguments)]
 pub fn digest_message(
     config: &Config,
+    database_id: &str,
     r: &Recipient,
     digest_id: i64,
     subject: &str,
@@ -76,7 +78,12 @@ pub fn digest_message(
     text: String,
     png: Vec<u8>,
 ) -> Result<Composed, DeliverError> {
-    let id = format!("digest-{digest_id}-{}@essaim", short_hash(&r.address));
+    // The database's id keeps ids unique if the database is ever lost and
+    // digest numbers start again.
+    let id = format!(
+        "digest-{database_id}-{digest_id}-{}@essaim",
+        short_hash(&r.address)
+    );
     let to = match &r.name {
         Some(n) => format!("{n} <{}>", r.address),
         None => r.address.clone(),
@@ -107,8 +114,10 @@ pub fn digest_message(
 ///
 /// # Errors
 /// Address or message building errors.
+#[allow(clippy::too_many_arguments)]
 pub fn feedback_message(
     config: &Config,
+    database_id: &str,
     to: &str,
     sha256: &str,
     subject: &str,
@@ -117,7 +126,7 @@ pub fn feedback_message(
     csv: Option<(String, Vec<u8>)>,
 ) -> Result<Composed, DeliverError> {
     let id = format!(
-        "retour-{}-{}@essaim",
+        "retour-{database_id}-{}-{}@essaim",
         sha256.get(..16).unwrap_or(sha256),
         short_hash(to)
     );
@@ -189,6 +198,18 @@ fn messages_dir(config: &Config) -> PathBuf {
 /// # Errors
 /// I/O or SQL errors.
 pub fn enqueue(config: &Config, store: &Store, m: &Composed) -> Result<(), DeliverError> {
+    let path = write_eml(config, m)?;
+    store.record_message(&m.id, m.kind, &m.to, &m.subject, &path.to_string_lossy())?;
+    Ok(())
+}
+
+/// Writes the message's .eml file (atomically: a temporary file renamed),
+/// owner-only, and returns its path. The same Message-ID is written once.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_eml(config: &Config, m: &Composed) -> Result<PathBuf, DeliverError> {
+    crate::store::private_umask();
     let dir = messages_dir(config);
     std::fs::create_dir_all(&dir).map_err(|source| DeliverError::Io {
         what: format!("create {}", dir.display()),
@@ -196,13 +217,15 @@ pub fn enqueue(config: &Config, store: &Store, m: &Composed) -> Result<(), Deliv
     })?;
     let path = dir.join(format!("{}.eml", m.id.replace('@', "_")));
     if !path.exists() {
-        std::fs::write(&path, &m.bytes).map_err(|source| DeliverError::Io {
-            what: format!("write {}", path.display()),
-            source,
-        })?;
+        let tmp = path.with_extension("eml.tmp");
+        std::fs::write(&tmp, &m.bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| DeliverError::Io {
+                what: format!("write {}", path.display()),
+                source,
+            })?;
     }
-    store.record_message(&m.id, m.kind, &m.to, &m.subject, &path.to_string_lossy())?;
-    Ok(())
+    Ok(path)
 }
 
 enum Channel {

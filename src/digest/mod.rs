@@ -382,7 +382,16 @@ pub fn send_digest(
             let d = compose(&inputs(config, &g, today), &r.scope);
             let (html, text) = render::digest(&d)?;
             let png = render::chart(&d)?;
-            let m = deliver::digest_message(config, r, digest_id, &subject(&d), html, text, png)?;
+            let m = deliver::digest_message(
+                config,
+                &store.database_id,
+                r,
+                digest_id,
+                &subject(&d),
+                html,
+                text,
+                png,
+            )?;
             deliver::enqueue(config, store, &m)?;
             out.composed += 1;
         }
@@ -397,27 +406,31 @@ use chrono::Utc;
 /// How many rejected rows the feedback body lists (all are in the CSV).
 const FEEDBACK_ROWS: usize = 50;
 
-/// Queues the feedback about one processed file to its structure's contact.
+/// Writes the feedback about one processed file to its structure's
+/// contact as an .eml file, and returns the message to record with the
+/// file's load (the same transaction). `None` when the structure is unknown
+/// or has no contact.
 ///
 /// # Errors
-/// Template, message or store errors.
-pub fn queue_feedback(
+/// Template, message or I/O errors.
+pub fn prepare_feedback(
     config: &Config,
-    store: &crate::store::Store,
+    database_id: &str,
     report: &crate::validate::FileReport,
-) -> Result<bool, deliver::DeliverError> {
+) -> Result<Option<crate::store::NewMessage>, deliver::DeliverError> {
     let Some(structure) = report
         .structure
         .as_deref()
         .and_then(|c| config.registry.structure(c))
     else {
-        return Ok(false);
+        return Ok(None);
     };
     if structure.contact.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
+    let total = report.rejection_count();
     let ctx = serde_json::json!({
-        "name": report.name,
+        "name": crate::text::printable(&report.name, 200),
         "structure": structure.code,
         "period": report.period.map(|p| p.to_string()),
         "verdict": report.verdict.label(),
@@ -425,38 +438,34 @@ pub fn queue_feedback(
         "tables": report.tables,
         // Sheet, row, column, reason: never a value.
         "rejections": report.rejections.iter().take(FEEDBACK_ROWS).map(|j| serde_json::json!({
-            "sheet": j.sheet, "row": j.row, "column": j.column, "header": j.header, "reason": j.reason
+            "sheet": crate::text::printable(&j.sheet, 60), "row": j.row, "column": j.column,
+            "header": crate::text::printable(&j.header, 60), "reason": j.reason
         })).collect::<Vec<_>>(),
-        "truncated": report.rejections.len() > FEEDBACK_ROWS,
-        "shown": FEEDBACK_ROWS,
-        "total": report.rejections.len(),
+        "truncated": total > FEEDBACK_ROWS,
+        "shown": FEEDBACK_ROWS.min(total),
+        "total": total,
     });
     let html = render::template("feedback.html", &ctx)?;
     let text = render::template("feedback.txt", &ctx)?;
     let csv = if report.rejections.is_empty() && report.reason.is_none() {
         None
     } else {
-        let dir = config.data.join("reports");
-        let path = crate::report::write_rejections_csv(&dir, report)
+        let max = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
+        let bytes = crate::report::rejections_csv(report, max)
             .map_err(|e| deliver::DeliverError::Build(e.to_string()))?;
-        let bytes = std::fs::read(&path).map_err(|source| deliver::DeliverError::Io {
-            what: path.display().to_string(),
-            source,
-        })?;
         Some((
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            format!("{}.rejets.csv", crate::text::safe_file_stem(&report.name)),
             bytes,
         ))
     };
     let subject = format!(
         "AIS#Emploi : votre fichier {} : {}",
-        report.name,
+        crate::text::printable(&report.name, 120),
         report.verdict.label()
     );
     let m = deliver::feedback_message(
         config,
+        database_id,
         &structure.contact,
         &report.sha256,
         &subject,
@@ -464,6 +473,12 @@ pub fn queue_feedback(
         text,
         csv,
     )?;
-    deliver::enqueue(config, store, &m)?;
-    Ok(true)
+    let path = deliver::write_eml(config, &m)?;
+    Ok(Some(crate::store::NewMessage {
+        id: m.id,
+        kind: m.kind,
+        recipient: m.to,
+        subject: m.subject,
+        eml_path: path.to_string_lossy().into_owned(),
+    }))
 }

@@ -18,7 +18,92 @@ use sha2::Sha256;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::validate::types::{Identity, Professional};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::validate::header::Table;
+use crate::validate::types::{
+    Company, Education, Identity, PostalCode, Professional, Sex, Situation,
+};
+use crate::validate::FileData;
+
+/// An accepted job-seeker row as it is stored: the identity only as keyed
+/// hashes. Made where the file is read (a worker process), so that names,
+/// birth dates and identifiers never leave it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeekerRow {
+    pub row: u32,
+    /// HMAC of the identifier.
+    pub key_id: Option<String>,
+    /// HMAC of surname + first name + birth date.
+    pub key_name: Option<String>,
+    pub sex: Option<Sex>,
+    pub postal_code: PostalCode,
+    pub entry: NaiveDate,
+    pub unemployment_months: u32,
+    pub education: Option<Education>,
+    pub situation: Situation,
+    pub exit: Option<NaiveDate>,
+}
+
+/// An accepted professional row as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProRow {
+    pub row: u32,
+    /// HMAC of surname + first name + organisation.
+    pub key: String,
+    pub function: Option<String>,
+}
+
+/// What the store loads of an accepted file: nothing that names a person.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadData {
+    /// Tables the file carries (a workbook all its sheets, a CSV its one).
+    pub carried: Vec<Table>,
+    pub job_seekers: Vec<SeekerRow>,
+    pub companies: Vec<Company>,
+    pub professionals: Vec<ProRow>,
+    pub declared_professionals: Option<u32>,
+}
+
+impl LoadData {
+    /// Hashes the identities of a file's typed records.
+    pub fn hash(data: FileData, key: &HashKey) -> LoadData {
+        LoadData {
+            carried: data.carried,
+            job_seekers: data
+                .job_seekers
+                .into_iter()
+                .map(|j| {
+                    let (key_id, key_name) = key.person_keys(&j.identity);
+                    SeekerRow {
+                        row: j.row,
+                        key_id,
+                        key_name,
+                        sex: j.sex,
+                        postal_code: j.postal_code,
+                        entry: j.entry,
+                        unemployment_months: j.unemployment_months,
+                        education: j.education,
+                        situation: j.situation,
+                        exit: j.exit,
+                    }
+                })
+                .collect(),
+            companies: data.companies,
+            professionals: data
+                .professionals
+                .iter()
+                .map(|p| ProRow {
+                    row: p.row,
+                    key: key.professional_key(p),
+                    function: p.function.clone(),
+                })
+                .collect(),
+            declared_professionals: data.declared_professionals,
+        }
+    }
+}
 
 /// The secret key of the identity hashes.
 #[derive(Clone)]
@@ -47,6 +132,10 @@ pub enum KeyError {
     TooShort(String, usize),
     #[error("cannot read or create the hash key file {0}: {1}")]
     Io(PathBuf, std::io::Error),
+    #[error("no hash key: {KEY_ENV} is not set and {0} does not exist, but the database already holds identity hashes made with a key. Restore that key (from its backup, or the secrets file of the service) and run again; essaim will not make a new key, which would make every person look new")]
+    Missing(PathBuf),
+    #[error("the hash key supplied is not the one the database was built with (fingerprint {found}, expected {expected}). Supply the right key; to change keys on purpose, run `essaim reimport --all --rotate-key --reason ...` with the new key")]
+    Mismatch { expected: String, found: String },
 }
 
 /// Environment variable holding the key (hex or any text of 32+ bytes).
@@ -59,6 +148,16 @@ impl HashKey {
     /// # Errors
     /// [`KeyError`] when the file is unsafe, too short, or cannot be written.
     pub fn load_or_create(file: &Path) -> Result<(HashKey, KeySource), KeyError> {
+        Self::load(file, true)
+    }
+
+    /// The key from `ESSAIM_HASH_KEY`, else from `file`; a new one is made
+    /// only when `create` (a database that holds no hash yet).
+    ///
+    /// # Errors
+    /// [`KeyError`]; [`KeyError::Missing`] when there is none and `create`
+    /// is false.
+    pub fn load(file: &Path, create: bool) -> Result<(HashKey, KeySource), KeyError> {
         if let Ok(v) = std::env::var(KEY_ENV) {
             let v = v.trim().as_bytes().to_vec();
             if v.len() < 32 {
@@ -86,6 +185,9 @@ impl HashKey {
                 }
                 Ok((HashKey(key), KeySource::File(file.into())))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
+                Err(KeyError::Missing(file.into()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut raw = [0u8; 32];
                 rand::fill(&mut raw);
@@ -107,6 +209,17 @@ impl HashKey {
         }
     }
 
+    /// The key's bytes, to hand to a worker process through its pipe.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A fingerprint of the key, stored in the database to notice a key
+    /// change: an HMAC of a fixed text, which tells nothing of the key.
+    pub fn fingerprint(&self) -> String {
+        self.mac("fingerprint", "essaim")[..32].to_string()
+    }
+
     /// A key for tests and benchmarks.
     pub fn from_bytes(bytes: &[u8]) -> HashKey {
         HashKey(bytes.to_vec())
@@ -114,10 +227,9 @@ impl HashKey {
 
     fn mac(&self, domain: &str, text: &str) -> String {
         // new_from_slice accepts any key length for HMAC.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(m) => m,
-            Err(_) => return String::new(),
-        };
+        #[allow(clippy::expect_used)]
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts a key of any length");
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(text.as_bytes());

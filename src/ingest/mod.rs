@@ -133,6 +133,8 @@ pub enum ReadError {
     Io(String),
     #[error("Fichier vide.")]
     Empty,
+    #[error("Ce n'est pas un fichier ordinaire (lien symbolique, dossier, tube ou périphérique) : il est ignoré.")]
+    NotAFile,
     #[error("Fichier trop volumineux : {size_mib} Mio (maximum {max_mib} Mio).")]
     TooLarge { size_mib: u64, max_mib: u64 },
     #[error("Le classeur est protégé par un mot de passe : enregistrez-le sans mot de passe puis renvoyez-le.")]
@@ -157,20 +159,31 @@ pub enum ReadError {
 }
 
 impl SourceFile {
-    /// Reads a file from disk, refusing it when larger than the limit.
+    /// Reads a file from disk, refusing it when larger than the limit. The
+    /// path is opened without following a symbolic link and without
+    /// blocking (a FIFO cannot hang the run), and what was opened must be a
+    /// regular file: a link swapped in after the listing is not followed.
     ///
     /// # Errors
-    /// [`ReadError::Io`], [`ReadError::TooLarge`].
+    /// [`ReadError::Io`], [`ReadError::NotAFile`], [`ReadError::TooLarge`].
     pub fn open(path: &Path, limits: &Limits) -> Result<SourceFile, ReadError> {
-        let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        let file = open_regular(path)?;
+        let meta = file.metadata().map_err(|e| ReadError::Io(e.to_string()))?;
         let max = limits.max_file_mib * 1024 * 1024;
+        let too_large = |len: u64| ReadError::TooLarge {
+            size_mib: len / (1024 * 1024),
+            max_mib: limits.max_file_mib,
+        };
         if meta.len() > max {
-            return Err(ReadError::TooLarge {
-                size_mib: meta.len() / (1024 * 1024),
-                max_mib: limits.max_file_mib,
-            });
+            return Err(too_large(meta.len()));
         }
-        let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        // The file may grow while it is read: never more than the limit.
+        std::io::Read::read_to_end(&mut std::io::Read::take(&file, max + 1), &mut bytes)
+            .map_err(|e| ReadError::Io(e.to_string()))?;
+        if bytes.len() as u64 > max {
+            return Err(too_large(bytes.len() as u64));
+        }
         let modified = meta
             .modified()
             .map(DateTime::<Utc>::from)
@@ -193,6 +206,57 @@ impl SourceFile {
             bytes: bytes.into(),
         }
     }
+}
+
+/// Opens `path` for reading only if it is a regular file, without
+/// following a symbolic link (`O_NOFOLLOW`) or blocking on a FIFO
+/// (`O_NONBLOCK`); the check is made on the opened handle, so nothing can
+/// be swapped in between.
+///
+/// # Errors
+/// [`ReadError::NotAFile`] for anything but a regular file, [`ReadError::Io`].
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = opts.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return ReadError::NotAFile;
+        }
+        ReadError::Io(e.to_string())
+    })?;
+    let meta = file.metadata().map_err(|e| ReadError::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    Ok(file)
+}
+
+/// The SHA-256 and size of a file, read in small pieces (for a file too
+/// large to be read whole), with the same care as [`open_regular`].
+///
+/// # Errors
+/// As [`open_regular`].
+pub fn hash_file(path: &Path) -> Result<(String, u64), ReadError> {
+    let mut file = open_regular(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n =
+            std::io::Read::read(&mut file, &mut buf).map_err(|e| ReadError::Io(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), size))
 }
 
 /// Chooses, from a workbook's sheet names, which sheets to read and in what
@@ -399,43 +463,95 @@ pub fn read(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Workb
     Ok(wb)
 }
 
+/// What a listing found: the files to read, and the entries passed over
+/// with why (recorded and reported, never fatal).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
 /// Lists the files under `paths` (files as given, folders walked
 /// recursively), skipping hidden files and editor lock files (`~$x.xlsx`,
-/// `.~lock.x.ods#`), sorted by path for a stable order.
+/// `.~lock.x.ods#`), sorted by path for a stable order. Symbolic links,
+/// FIFOs, sockets and devices are never followed or read; they, and any
+/// sub-folder or entry that cannot be listed, are in `skipped`.
 ///
 /// # Errors
-/// An I/O error naming the path that could not be listed.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
-    let mut out = Vec::new();
+/// An I/O error naming a path given that cannot be listed at all.
+pub fn discover(paths: &[PathBuf]) -> Result<Listing, std::io::Error> {
+    let mut out = Listing::default();
     for p in paths {
-        let meta = std::fs::metadata(p)
+        let meta = std::fs::symlink_metadata(p)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
         if meta.is_dir() {
-            walk(p, &mut out)?;
+            let entries = std::fs::read_dir(p)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            walk(entries, &mut out, 0);
+        } else if meta.is_file() {
+            out.files.push(p.clone());
+        } else if meta.file_type().is_symlink() && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            // A folder named on the command line through a link: the
+            // operator chose it.
+            let entries = std::fs::read_dir(p)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            walk(entries, &mut out, 0);
+        } else if meta.file_type().is_symlink() {
+            // A file named on the command line through a link: read the
+            // file it names (the operator chose it).
+            out.files
+                .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
         } else {
-            out.push(p.clone());
+            out.skipped
+                .push((p.clone(), ReadError::NotAFile.to_string()));
         }
     }
-    out.sort();
-    out.dedup();
+    out.files.sort();
+    out.files.dedup();
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+/// Deepest folder nesting walked (a deeper tree is reported, not walked).
+const MAX_DEPTH: usize = 32;
+
+fn walk(entries: std::fs::ReadDir, out: &mut Listing, depth: usize) {
     for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                out.skipped
+                    .push((PathBuf::new(), format!("entrée illisible : {e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
         if name.starts_with('.') || name.starts_with("~$") {
             continue;
         }
-        let ty = entry.file_type()?;
+        // The entry's own type: a link is never followed.
+        let ty = match entry.file_type() {
+            Ok(t) => t,
+            Err(e) => {
+                out.skipped.push((path, format!("entrée illisible : {e}")));
+                continue;
+            }
+        };
         if ty.is_dir() {
-            walk(&entry.path(), out)?;
+            if depth >= MAX_DEPTH {
+                out.skipped
+                    .push((path, "dossier trop profondément imbriqué : ignoré".into()));
+                continue;
+            }
+            match std::fs::read_dir(&path) {
+                Ok(sub) => walk(sub, out, depth + 1),
+                Err(e) => out.skipped.push((path, format!("dossier illisible : {e}"))),
+            }
         } else if ty.is_file() {
-            out.push(entry.path());
+            out.files.push(path);
+        } else {
+            out.skipped.push((path, ReadError::NotAFile.to_string()));
         }
     }
-    Ok(())
 }

@@ -11,7 +11,7 @@ use super::ReadError;
 use crate::config::Limits;
 
 /// A file format essaim can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Xlsx,

@@ -15,11 +15,11 @@ mod queries;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
 use crate::config::Registry;
-use crate::identity::{tally_latest, HashKey, Persons, Report, SAYS};
+use crate::identity::{tally_latest, LoadData, Persons, Report, SAYS};
 use crate::validate::{FileReport, Verdict};
 use duckdb::arrow::array::{Array, Int64Array};
 
@@ -69,7 +69,11 @@ impl<T> Ctx<T> for std::result::Result<T, duckdb::Error> {
 }
 
 /// Migrations, in order: index + 1 is the schema version they bring.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 const VIEWS: &str = include_str!("views.sql");
 const NUMBER_KEYS: &str = include_str!("recompute/number_keys.sql");
 const CURRENT_ROWS: &str = include_str!("recompute/current_rows.sql");
@@ -83,6 +87,55 @@ pub struct Store {
     conn: Connection,
     pub path: PathBuf,
     pub archive: Archive,
+    /// Random, made with the database: part of every Message-ID.
+    pub database_id: String,
+}
+
+/// When a file was received: the start of the run that first listed it,
+/// and its modification time, never later than that (which only orders
+/// files first seen in the same run).
+#[derive(Debug, Clone, Copy)]
+pub struct Reception {
+    pub at: NaiveDateTime,
+    pub hint: NaiveDateTime,
+}
+
+/// A message recorded with the load of the file it is about, in the same
+/// transaction (its .eml is written before).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub eml_path: String,
+}
+
+/// Everything stored of one received file, in one transaction.
+pub struct FileLoad<'a> {
+    pub run_id: i64,
+    pub report: &'a FileReport,
+    /// Records to load (accepted files only).
+    pub load: Option<&'a LoadData>,
+    pub received: Reception,
+    /// Where the original is archived (`None` for a file too large to be
+    /// read, left in the inbox).
+    pub archive_path: Option<&'a Path>,
+    /// The inbox entry: path, size, change time.
+    pub inbox: Option<(&'a str, u64, NaiveDateTime)>,
+    /// The feedback to the structure about this file.
+    pub message: Option<&'a NewMessage>,
+}
+
+/// Makes everything this process writes owner-only, whatever the umask it
+/// was started with (the data folder holds personal data's hashes, the
+/// archive and e-mails).
+pub fn private_umask() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 /// An archived file selected for re-import: hash, name, verdict, archive path.
@@ -106,23 +159,170 @@ impl Store {
     /// [`StoreError`] when the folder or database cannot be opened, or the
     /// database is newer than this binary.
     pub fn open(data: &Path) -> Result<Store> {
+        private_umask();
         std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
             what: format!("create {}", data.display()),
             source,
         })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700));
+        }
         let path = data.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|source| StoreError::Open {
             path: path.clone(),
             source,
         })?;
-        let store = Store {
+        let mut store = Store {
             conn,
             archive: Archive::new(data),
             path,
+            database_id: String::new(),
         };
         store.migrate()?;
         store.conn.execute_batch(VIEWS).ctx("create views")?;
+        store.database_id = store.ensure_database_id()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [store.path.clone(), store.path.with_extension("duckdb.wal")] {
+                let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600));
+            }
+        }
         Ok(store)
+    }
+
+    fn ensure_database_id(&self) -> Result<String> {
+        if let Some(id) = self.meta("database_id")? {
+            return Ok(id);
+        }
+        let mut raw = [0u8; 6];
+        rand::fill(&mut raw);
+        let id = hex::encode(raw);
+        self.conn
+            .execute(
+                "INSERT INTO meta VALUES ('database_id', ?) ON CONFLICT DO NOTHING",
+                params![id],
+            )
+            .ctx("record database id")?;
+        Ok(self.meta("database_id")?.unwrap_or(id))
+    }
+
+    /// A fact about the database (see `meta` in schema_v3.sql).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT value FROM meta WHERE key = ?")
+            .ctx("prepare meta")?;
+        let mut rows = stmt.query(params![key]).ctx("query meta")?;
+        match rows.next().ctx("read meta")? {
+            Some(r) => Ok(Some(r.get(0).ctx("read meta")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The fingerprint of the hash key the database's hashes were made with.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn key_fingerprint(&self) -> Result<Option<String>> {
+        self.meta("key_fingerprint")
+    }
+
+    /// Records the key fingerprint (first run, or a completed rotation).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn set_key_fingerprint(&self, fingerprint: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
+                params![fingerprint],
+            )
+            .ctx("record key fingerprint")?;
+        Ok(())
+    }
+
+    /// Whether any file's records were ever stored (hashes exist).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn holds_hashes(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM job_seekers) + (SELECT count(*) FROM professionals) > 0",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("count hashed rows")
+    }
+
+    /// Records the first sighting of each inbox entry (path, size, change
+    /// time) at `now`, keeping earlier sightings, and returns when each was
+    /// first seen. One transaction, before any file is loaded.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn first_seen(
+        &mut self,
+        entries: &[(String, u64, NaiveDateTime)],
+        now: NaiveDateTime,
+    ) -> Result<HashMap<String, NaiveDateTime>> {
+        let tx = self.conn.transaction().ctx("begin sightings")?;
+        tx.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE listed (path VARCHAR, size BIGINT, stamp TIMESTAMP)",
+        )
+        .ctx("create listed")?;
+        {
+            let mut app = tx.appender("listed").ctx("appender listed")?;
+            for (p, size, stamp) in entries {
+                app.append_row(params![p, *size as i64, stamp])
+                    .ctx("append listed")?;
+            }
+            app.flush().ctx("flush listed")?;
+        }
+        tx.execute(
+            "INSERT INTO sightings SELECT path, size, stamp, ? FROM listed ON CONFLICT DO NOTHING",
+            params![now],
+        )
+        .ctx("record sightings")?;
+        let mut out = HashMap::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT s.path, s.first_seen FROM sightings s JOIN listed l USING (path, size, stamp)")
+                .ctx("prepare sightings")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, NaiveDateTime>(1)?))
+                })
+                .ctx("query sightings")?;
+            for r in rows {
+                let (p, t) = r.ctx("read sighting")?;
+                out.insert(p, t);
+            }
+        }
+        tx.execute_batch("DROP TABLE listed").ctx("drop listed")?;
+        tx.commit().ctx("commit sightings")?;
+        Ok(out)
+    }
+
+    /// Records an inbox entry passed over (a link, a FIFO, an unreadable
+    /// entry or folder).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn record_skipped(&self, run_id: i64, path: &str, reason: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO inbox_skipped VALUES (?, ?, ?, now())",
+                params![run_id, path, reason],
+            )
+            .ctx("record skipped entry")?;
+        Ok(())
     }
 
     fn migrate(&self) -> Result<()> {
@@ -280,30 +480,23 @@ impl Store {
         Ok(())
     }
 
-    /// Loads one judged file in a single transaction: its history row, the
-    /// tables it carries, its rejections, its records (identities as keyed
-    /// hashes) and the inbox entry. The original bytes must already be in
-    /// the archive at `archive_path`.
+    /// Loads one received file in a single transaction: its history row,
+    /// the tables it carries, its rejections, its records (identities
+    /// already keyed hashes), the inbox entry and the feedback message.
+    /// The original must already be archived.
     ///
     /// # Errors
     /// SQL errors; nothing of the file is then stored.
-    #[allow(clippy::too_many_arguments)]
-    pub fn load_file(
-        &mut self,
-        run_id: i64,
-        report: &FileReport,
-        received_at: DateTime<Utc>,
-        archive_path: &Path,
-        inbox: Option<(&str, u64, NaiveDateTime)>,
-        key: &HashKey,
-    ) -> Result<()> {
+    pub fn load_file(&mut self, f: &FileLoad<'_>) -> Result<()> {
         let tx = self.conn.transaction().ctx("begin file load")?;
+        let report = f.report;
         let (rows, accepted, rejected) = report.totals();
         let verdict = verdict_name(report.verdict);
+        let declared = f.load.and_then(|l| l.declared_professionals);
         tx.execute(
             "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, reason,
-                                rows_read, rows_accepted, rows_rejected, declared_professionals, archive_path)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                rows_read, rows_accepted, rows_rejected, declared_professionals, archive_path, mtime_hint, rejections_omitted)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 report.sha256,
                 report.name,
@@ -313,25 +506,35 @@ impl Store {
                 report.innovation,
                 report.period.map(|p| p.to_string()),
                 report.period.map(|p| p.end()),
-                received_at.naive_utc(),
-                run_id,
+                f.received.at,
+                f.run_id,
                 verdict,
                 report.reason,
                 rows as i64,
                 accepted as i64,
                 rejected as i64,
-                report.data.declared_professionals.map(i64::from),
-                archive_path.to_string_lossy().to_string(),
+                declared.map(i64::from),
+                f.archive_path.map(|p| p.to_string_lossy().to_string()),
+                f.received.hint,
+                report.rejections_omitted as i64,
             ],
         )
         .ctx("insert file")?;
-        insert_content(&tx, report, key)?;
-        if let Some((path, size, modified)) = inbox {
+        insert_content(&tx, report, f.load)?;
+        if let Some((path, size, stamp)) = f.inbox {
             tx.execute(
                 "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
-                params![path, size as i64, modified, report.sha256],
+                params![path, size as i64, stamp, report.sha256],
             )
             .ctx("record inbox entry")?;
+        }
+        if let Some(m) = f.message {
+            tx.execute(
+                "INSERT INTO messages (id, kind, recipient, subject, created_at, state, attempts, eml_path)
+                 VALUES (?, ?, ?, ?, now(), 'pending', 0, ?) ON CONFLICT DO NOTHING",
+                params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
+            )
+            .ctx("record feedback message")?;
         }
         tx.execute("UPDATE state SET version = version + 1", [])
             .ctx("bump state")?;
@@ -339,48 +542,64 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces what is stored of an archived file by a new judgement of the
-    /// same bytes (after aliases or rules changed), in one transaction. Its
-    /// reception time and history row stay.
+    /// Replaces what is stored of archived files by a new judgement of the
+    /// same bytes (after aliases, rules or the hash key changed), all in one
+    /// transaction: either every file is re-judged or none. Reception times
+    /// and history rows stay. With `fingerprint`, the new key's fingerprint
+    /// is recorded in the same transaction (a key rotation).
     ///
     /// # Errors
-    /// SQL errors; the file then stays as it was.
-    pub fn reload_file(&mut self, report: &FileReport, key: &HashKey) -> Result<()> {
+    /// SQL errors; every file then stays as it was.
+    pub fn reload_files(
+        &mut self,
+        judged: &[(FileReport, Option<LoadData>)],
+        fingerprint: Option<&str>,
+    ) -> Result<()> {
         let tx = self.conn.transaction().ctx("begin reload")?;
-        for table in [
-            "file_tables",
-            "rejections",
-            "job_seekers",
-            "companies",
-            "professionals",
-        ] {
+        for (report, load) in judged {
+            for table in [
+                "file_tables",
+                "rejections",
+                "job_seekers",
+                "companies",
+                "professionals",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE sha256 = ?"),
+                    params![report.sha256],
+                )
+                .ctx("clear file content")?;
+            }
+            let (rows, accepted, rejected) = report.totals();
             tx.execute(
-                &format!("DELETE FROM {table} WHERE sha256 = ?"),
-                params![report.sha256],
+                "UPDATE files SET format = ?, structure = ?, innovation = ?, period = ?, period_end = ?, verdict = ?, reason = ?,
+                                  rows_read = ?, rows_accepted = ?, rows_rejected = ?, declared_professionals = ?, rejections_omitted = ? WHERE sha256 = ?",
+                params![
+                    report.format.map(|f| f.label()),
+                    report.structure,
+                    report.innovation,
+                    report.period.map(|p| p.to_string()),
+                    report.period.map(|p| p.end()),
+                    verdict_name(report.verdict),
+                    report.reason,
+                    rows as i64,
+                    accepted as i64,
+                    rejected as i64,
+                    load.as_ref().and_then(|l| l.declared_professionals).map(i64::from),
+                    report.rejections_omitted as i64,
+                    report.sha256,
+                ],
             )
-            .ctx("clear file content")?;
+            .ctx("update file")?;
+            insert_content(&tx, report, load.as_ref())?;
         }
-        let (rows, accepted, rejected) = report.totals();
-        tx.execute(
-            "UPDATE files SET format = ?, structure = ?, innovation = ?, period = ?, period_end = ?, verdict = ?, reason = ?,
-                              rows_read = ?, rows_accepted = ?, rows_rejected = ?, declared_professionals = ? WHERE sha256 = ?",
-            params![
-                report.format.map(|f| f.label()),
-                report.structure,
-                report.innovation,
-                report.period.map(|p| p.to_string()),
-                report.period.map(|p| p.end()),
-                verdict_name(report.verdict),
-                report.reason,
-                rows as i64,
-                accepted as i64,
-                rejected as i64,
-                report.data.declared_professionals.map(i64::from),
-                report.sha256,
-            ],
-        )
-        .ctx("update file")?;
-        insert_content(&tx, report, key)?;
+        if let Some(fp) = fingerprint {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
+                params![fp],
+            )
+            .ctx("record key fingerprint")?;
+        }
         tx.execute("UPDATE state SET version = version + 1", [])
             .ctx("bump state")?;
         tx.commit().ctx("commit reload")?;
@@ -408,7 +627,7 @@ impl Store {
                    AND (?2 IS NULL OR structure = ?2)
                    AND (?3 IS NULL OR period = ?3)
                    AND (?4 IS NULL OR innovation = ?4)
-                 ORDER BY received_at, name",
+                 ORDER BY received_at, mtime_hint, name",
             )
             .ctx("prepare file selection")?;
         let rows = stmt
@@ -418,6 +637,23 @@ impl Store {
             .ctx("query file selection")?;
         rows.collect::<std::result::Result<Vec<_>, _>>()
             .ctx("read file selection")
+    }
+
+    /// Files whose original was purged but whose records remain (their
+    /// hashes cannot be made again).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn purged_with_records(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM files WHERE purged_at IS NOT NULL AND verdict <> 'file_rejected' ORDER BY name")
+            .ctx("prepare purged files")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .ctx("query purged files")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read purged files")
     }
 
     /// Records a manual re-import.
@@ -578,7 +814,7 @@ impl Store {
     pub fn purgeable(&self, cutoff: NaiveDateTime) -> Result<Vec<(String, String)>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT sha256, archive_path FROM files WHERE purged_at IS NULL AND received_at < ? AND archive_path IS NOT NULL")
+            .prepare("SELECT sha256, archive_path FROM files WHERE purged_at IS NULL AND received_at <= ? AND archive_path IS NOT NULL")
             .ctx("prepare purge")?;
         let rows = stmt
             .query_map(params![cutoff], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -796,15 +1032,11 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
     Ok(())
 }
 
-fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashKey) -> Result<()> {
-    {
-        let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
-        for t in &report.data.carried {
-            app.append_row(params![report.sha256, t.csv_name()])
-                .ctx("append file table")?;
-        }
-        app.flush().ctx("flush file_tables")?;
-    }
+fn insert_content(
+    tx: &duckdb::Transaction<'_>,
+    report: &FileReport,
+    load: Option<&LoadData>,
+) -> Result<()> {
     {
         let mut app = tx.appender("rejections").ctx("appender rejections")?;
         for j in &report.rejections {
@@ -821,21 +1053,30 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
         }
         app.flush().ctx("flush rejections")?;
     }
+    let Some(load) = load else { return Ok(()) };
     {
+        let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
+        for t in &load.carried {
+            app.append_row(params![report.sha256, t.csv_name()])
+                .ctx("append file table")?;
+        }
+        app.flush().ctx("flush file_tables")?;
+    }
+    {
+        use crate::validate::types::Listed;
         let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
-        for j in &report.data.job_seekers {
-            let (by_id, by_name) = key.person_keys(&j.identity);
+        for j in &load.job_seekers {
             app.append_row(params![
                 report.sha256,
                 j.row,
-                by_id,
-                by_name,
-                j.sex.map(crate::validate::types::Listed::label),
+                j.key_id,
+                j.key_name,
+                j.sex.map(Listed::label),
                 j.postal_code.as_str(),
                 j.entry,
                 j.unemployment_months,
-                j.education.map(crate::validate::types::Listed::label),
-                crate::validate::types::Listed::label(j.situation),
+                j.education.map(Listed::label),
+                Listed::label(j.situation),
                 j.exit,
                 j.situation.is_exit(),
                 j.situation.is_employment(),
@@ -847,8 +1088,9 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
         app.flush().ctx("flush job_seekers")?;
     }
     {
+        use crate::validate::types::Listed;
         let mut app = tx.appender("companies").ctx("appender companies")?;
-        for c in &report.data.companies {
+        for c in &load.companies {
             let siret = match &c.id {
                 crate::validate::types::CompanyId::Siret(s) => Some(s.as_str()),
                 crate::validate::types::CompanyId::Siren(_) => None,
@@ -859,9 +1101,9 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
                 siret,
                 c.id.siren(),
                 c.name,
-                crate::validate::types::Listed::label(c.kind),
+                Listed::label(c.kind),
                 c.kind.is_company_or_private_partner(),
-                crate::validate::types::Listed::label(c.engagement),
+                Listed::label(c.engagement),
                 c.postal_code.as_ref().map(|p| p.as_str()),
                 c.hires,
             ])
@@ -871,14 +1113,9 @@ fn insert_content(tx: &duckdb::Transaction<'_>, report: &FileReport, key: &HashK
     }
     {
         let mut app = tx.appender("professionals").ctx("appender professionals")?;
-        for p in &report.data.professionals {
-            app.append_row(params![
-                report.sha256,
-                p.row,
-                key.professional_key(p),
-                p.function
-            ])
-            .ctx("append professional")?;
+        for p in &load.professionals {
+            app.append_row(params![report.sha256, p.row, p.key, p.function])
+                .ctx("append professional")?;
         }
         app.flush().ctx("flush professionals")?;
     }

@@ -4,7 +4,9 @@
 
 -- A (file, table) is current when no later file that is not rejected as a
 -- whole carries the same table for the same structure and period. "Later"
--- is received later; on a tie, the greater file name.
+-- is first seen by essaim later (`received_at`); among files first seen in
+-- the same run, the later modification time (`mtime_hint`, never in the
+-- future); then the greater file name.
 -- Replaced in schema version 2 by the recomputation's `latest` table.
 DROP VIEW IF EXISTS job_seekers_latest;
 
@@ -12,7 +14,7 @@ CREATE OR REPLACE VIEW current_tables AS
 SELECT sha256, tbl FROM (
     SELECT f.sha256, t.tbl,
            row_number() OVER (PARTITION BY f.structure, f.period, t.tbl
-                              ORDER BY f.received_at DESC, f.name DESC) AS rn
+                              ORDER BY f.received_at DESC, f.mtime_hint DESC NULLS LAST, f.name DESC) AS rn
     FROM files f JOIN file_tables t USING (sha256)
     WHERE f.verdict <> 'file_rejected'
 ) WHERE rn = 1;
@@ -20,7 +22,7 @@ SELECT sha256, tbl FROM (
 -- Files with at least one current table, with their structure's reference data.
 CREATE OR REPLACE VIEW current_files AS
 SELECT f.sha256, f.name, f.structure, s.innovation, s.departement, f.period, f.period_end,
-       f.received_at, f.declared_professionals
+       f.received_at, f.mtime_hint, f.declared_professionals
 FROM files f JOIN ref_structures s ON s.code = f.structure
 WHERE f.sha256 IN (SELECT sha256 FROM current_tables);
 

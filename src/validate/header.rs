@@ -10,7 +10,9 @@ use crate::ingest::{Row, Sheet};
 use crate::text::{column_letter, fold};
 
 /// A table of the template: one sheet of the workbook, or one CSV file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Table {
     Demandeurs,
@@ -56,7 +58,9 @@ impl Table {
 }
 
 /// Every column of every table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub enum Field {
     Identifiant,
     Nom,

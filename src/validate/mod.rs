@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Registry};
 use crate::ingest::{self, Cell, Event, Format, Row, Sheet, SourceFile};
@@ -49,7 +49,7 @@ impl<'a> Context<'a> {
 }
 
 /// The outcome of a file, worst first when ordered descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Accepted,
@@ -69,7 +69,7 @@ impl Verdict {
 }
 
 /// One refused cell: where it is, what it held, and why (French).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejection {
     pub sheet: String,
     /// Row number as the person sees it.
@@ -81,7 +81,7 @@ pub struct Rejection {
     /// The raw value, or `***` for a value identifying a person.
     pub value: String,
     pub reason: String,
-    #[serde(skip)]
+    /// Zero-based column, for the annotated copy.
     pub column_index: Option<usize>,
 }
 
@@ -100,7 +100,7 @@ impl Rejection {
 }
 
 /// Rows of one table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableCount {
     pub table: Table,
     pub rows: usize,
@@ -120,9 +120,11 @@ pub struct FileData {
 }
 
 /// Everything known about one file after validation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub name: String,
+    /// Where it was read from (a name with any bytes is shown lossily).
+    #[serde(serialize_with = "lossy_path", deserialize_with = "path_from_text")]
     pub path: PathBuf,
     pub sha256: String,
     pub size: u64,
@@ -134,11 +136,30 @@ pub struct FileReport {
     /// Why the whole file was refused.
     pub reason: Option<String>,
     pub tables: Vec<TableCount>,
+    /// The first `[limits] max_rejections` rejections; memory and every
+    /// report stay bounded whatever the file.
     pub rejections: Vec<Rejection>,
+    /// Rejections beyond those kept (counted, not described).
+    #[serde(default)]
+    pub rejections_omitted: usize,
     pub notices: Vec<String>,
+    /// Notices beyond those kept.
+    #[serde(default)]
+    pub notices_omitted: usize,
     #[serde(skip)]
     pub data: FileData,
 }
+
+fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+fn path_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    String::deserialize(d).map(PathBuf::from)
+}
+
+/// Notices kept per file (the rest are counted).
+pub const MAX_NOTICES: usize = 200;
 
 impl FileReport {
     fn new(file: &SourceFile) -> Self {
@@ -155,7 +176,9 @@ impl FileReport {
             reason: None,
             tables: Vec::new(),
             rejections: Vec::new(),
+            rejections_omitted: 0,
             notices: Vec::new(),
+            notices_omitted: 0,
             data: FileData::default(),
         }
     }
@@ -173,6 +196,29 @@ impl FileReport {
         self.verdict = Verdict::FileRejected;
         self.reason = Some(reason);
         self.data = FileData::default();
+    }
+
+    /// Keeps a rejection while under `max`, else counts it.
+    pub fn add_rejection(&mut self, r: Rejection, max: usize) {
+        if self.rejections.len() < max {
+            self.rejections.push(r);
+        } else {
+            self.rejections_omitted += 1;
+        }
+    }
+
+    /// Keeps a notice while under [`MAX_NOTICES`], else counts it.
+    pub fn add_notice(&mut self, n: String) {
+        if self.notices.len() < MAX_NOTICES {
+            self.notices.push(n);
+        } else {
+            self.notices_omitted += 1;
+        }
+    }
+
+    /// Every rejection, kept or not.
+    pub fn rejection_count(&self) -> usize {
+        self.rejections.len() + self.rejections_omitted
     }
 
     /// Rows read, accepted and rejected over every table.
@@ -269,7 +315,7 @@ fn judge_stream(
                 }
                 None => {}
             },
-            Event::Notice(n) => report.notices.push(n),
+            Event::Notice(n) => report.add_notice(n),
         }
     }
     if let Some(done) = current.take() {
@@ -460,15 +506,18 @@ fn judge_structure_sheet(
         if !cell.is_blank() {
             match coerce::count(cell) {
                 Ok(n) => report.data.declared_professionals = Some(n),
-                Err(reason) => report.rejections.push(Rejection {
-                    sheet: sheet.name.clone(),
-                    row: *row,
-                    column: column_letter(*col),
-                    header: "Professionnels mobilisés".into(),
-                    value: cell.display(),
-                    reason: format!("Professionnels mobilisés : {reason}"),
-                    column_index: Some(*col),
-                }),
+                Err(reason) => report.add_rejection(
+                    Rejection {
+                        sheet: sheet.name.clone(),
+                        row: *row,
+                        column: column_letter(*col),
+                        header: "Professionnels mobilisés".into(),
+                        value: cell.display(),
+                        reason: format!("Professionnels mobilisés : {reason}"),
+                        column_index: Some(*col),
+                    },
+                    ctx.limits.max_rejections,
+                ),
             }
         }
     }
@@ -530,7 +579,7 @@ impl TableJudge {
             format!("Feuille « {} » : ", self.sheet)
         };
         for n in &map.notices {
-            report.notices.push(format!("{label}{n}"));
+            report.add_notice(format!("{label}{n}"));
         }
         let start = map.row_index + 1;
         self.map = Some(map);
@@ -561,9 +610,7 @@ impl TableJudge {
             } else {
                 format!("Feuille « {} » : ", self.sheet)
             };
-            report
-                .notices
-                .push(format!("{label}Ligne {} « Total » ignorée.", row.number));
+            report.add_notice(format!("{label}Ligne {} « Total » ignorée.", row.number));
             return;
         }
         self.count.rows += 1;
@@ -600,17 +647,46 @@ impl TableJudge {
             self.count.accepted += 1;
         } else {
             self.count.rejected += 1;
-            report.rejections.extend(check.into_rejections());
+            for r in check.into_rejections() {
+                report.add_rejection(r, ctx.limits.max_rejections);
+            }
         }
     }
 }
+
+/// Why a cell is refused. Only a [`Why::Fixed`] reason, a literal written
+/// in this program, is ever shown for a column that identifies a person: a
+/// [`Why::Text`] reason may quote the cell, so for those columns it is
+/// replaced by [`IDENTITY_REASON`] when the rejection is made. No value of
+/// such a column can reach a message, whatever code produced the reason.
+#[derive(Debug, Clone)]
+enum Why {
+    Fixed(&'static str),
+    Text(String),
+}
+
+impl From<&'static str> for Why {
+    fn from(s: &'static str) -> Self {
+        Why::Fixed(s)
+    }
+}
+
+impl From<String> for Why {
+    fn from(s: String) -> Self {
+        Why::Text(s)
+    }
+}
+
+/// The reason shown for an identity column whose reason could quote it.
+const IDENTITY_REASON: &str =
+    "valeur invalide pour cette colonne (non reproduite : donnée personnelle)";
 
 /// Collects the problems of one row, then turns them into rejections.
 struct RowCheck<'a> {
     sheet: &'a str,
     map: &'a HeaderMap,
     row: &'a Row,
-    problems: Vec<(Field, String)>,
+    problems: Vec<(Field, Why)>,
 }
 
 impl<'a> RowCheck<'a> {
@@ -628,7 +704,9 @@ impl<'a> RowCheck<'a> {
             if required {
                 self.problems.push((
                     f,
-                    format!("cellule en erreur ({err}) dans une colonne obligatoire"),
+                    Why::Text(format!(
+                        "cellule en erreur ({err}) dans une colonne obligatoire"
+                    )),
                 ));
             }
             return None;
@@ -636,14 +714,14 @@ impl<'a> RowCheck<'a> {
         if cell.is_blank() {
             if required {
                 self.problems
-                    .push((f, "valeur obligatoire manquante".into()));
+                    .push((f, Why::Fixed("valeur obligatoire manquante")));
             }
             return None;
         }
         Some(cell)
     }
 
-    fn fail(&mut self, f: Field, reason: impl Into<String>) {
+    fn fail(&mut self, f: Field, reason: impl Into<Why>) {
         self.problems.push((f, reason.into()));
     }
 
@@ -666,6 +744,10 @@ impl<'a> RowCheck<'a> {
         let cell = self.get(f, required)?;
         match coerce::date(cell, date_1904) {
             Ok(d) => Some(d),
+            Err(_) if f.is_identity() => {
+                self.fail(f, "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)");
+                None
+            }
             Err(reason) => {
                 self.fail(f, reason);
                 None
@@ -705,16 +787,23 @@ impl<'a> RowCheck<'a> {
                 let col = self.map.columns.get(&field).map(|(c, _)| *c);
                 let (column, header) = self.map.locate(field);
                 let raw = col.map_or(String::new(), |c| self.row.cell(c).display());
+                let (value, reason) = match (field.is_identity(), reason) {
+                    (false, Why::Fixed(r)) => (raw, r.to_string()),
+                    (false, Why::Text(r)) => (raw, r),
+                    (true, why) => (
+                        if raw.is_empty() { raw } else { "***".into() },
+                        match why {
+                            Why::Fixed(r) => r.to_string(),
+                            Why::Text(_) => IDENTITY_REASON.to_string(),
+                        },
+                    ),
+                };
                 Rejection {
                     sheet: self.sheet.to_string(),
                     row: self.row.number,
                     column,
                     header,
-                    value: if field.is_identity() && !raw.is_empty() {
-                        "***".into()
-                    } else {
-                        raw
-                    },
+                    value,
                     reason,
                     column_index: col,
                 }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A reporting period: a month (`2019-03`) or a quarter (`2019-T1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,8 +95,15 @@ impl Serialize for Period {
     }
 }
 
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Period::parse(&s).ok_or_else(|| serde::de::Error::custom("invalid period"))
+    }
+}
+
 /// A French postal code, always 5 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PostalCode(String);
 
 impl PostalCode {
@@ -119,8 +126,8 @@ impl PostalCode {
 
 /// A company identifier: an establishment (SIRET, 14 digits) or, when the
 /// establishment is unknown, the company (SIREN, 9 digits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CompanyId {
     Siret(String),
     Siren(String),
@@ -199,7 +206,7 @@ pub trait Listed: Sized + Copy + 'static {
 
 macro_rules! listed {
     ($name:ident { $($variant:ident => [$($spelling:literal),+]),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name { $($variant),+ }
         impl Listed for $name {
             const VALUES: &'static [(Self, &'static [&'static str])] =
@@ -291,7 +298,7 @@ pub struct JobSeeker {
 }
 
 /// One accepted row of `Entreprises et partenaires`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Company {
     pub row: u32,
     pub id: CompanyId,

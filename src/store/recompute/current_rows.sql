@@ -3,7 +3,7 @@
 -- scopes: every scope a figure is given for, numbered (0 is national).
 -- seeker_files: the current files carrying a `demandeurs` table, in the
 --   order that decides which report is a person's latest (period, then
---   reception time, then name, then hash), with the numbers of their scopes.
+--   reception time, modification-time hint, name, hash), with the numbers of their scopes.
 -- seeker_rows: one row per accepted row of those files: its key numbers,
 --   its scopes, and `report`, one integer that both orders the reports and
 --   carries what the indicators read:
@@ -24,7 +24,7 @@ FROM (
 
 CREATE OR REPLACE TEMP TABLE seeker_files AS
 SELECT f.sha256,
-       row_number() OVER (ORDER BY f.period_end, f.received_at, f.name, f.sha256) AS file_order,
+       row_number() OVER (ORDER BY f.period_end, f.received_at, f.mtime_hint, f.name, f.sha256) AS file_order,
        i.scope_no AS innovation_no, d.scope_no AS departement_no,
        p.scope_no AS period_no, s.scope_no AS structure_no
 FROM current_files f

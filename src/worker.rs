@@ -1,0 +1,419 @@
+//! Reading and judging files where a hostile file can only hurt itself.
+//!
+//! Every file that comes from outside is parsed in a worker process: this
+//! same binary, re-executed with [`WORKER_ARG`], limited to
+//! `[limits] worker_memory_mib` of address space (`RLIMIT_AS`), killed when
+//! its parent dies (`PR_SET_PDEATHSIG`) and, by the parent, when a file
+//! takes longer than `[limits] file_timeout_secs`. An abort, an allocation
+//! failure, a stack overflow, a hang or runaway memory in a parser then ends
+//! only that worker: the file is refused with [`UNSAFE_REASON`] and the
+//! next file gets a fresh worker.
+//!
+//! The worker also hashes identities (it is given the key through its pipe),
+//! so names, birth dates and identifiers never leave it: the parent only
+//! ever holds [`LoadData`].
+//!
+//! Protocol, over the worker's stdin and stdout: frames of a little-endian
+//! `u32` length and a postcard body. First a [`Setup`], then any number of
+//! [`Job`] -> [`Judgement`] exchanges; end of input ends the worker.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Limits};
+use crate::identity::{HashKey, LoadData};
+use crate::ingest::SourceFile;
+use crate::validate::{self, Context, FileReport};
+
+/// The first argument that makes the binary a worker.
+pub const WORKER_ARG: &str = "__essaim-worker";
+
+/// Why a file whose worker died is refused (French: the structure reads it).
+pub const UNSAFE_REASON: &str = "Fichier illisible ou trop gros pour être lu sans risque : sa lecture a dépassé les limites de mémoire ou de temps fixées, ou a échoué. Enregistrez-le à nouveau depuis le modèle (xlsx ou csv) puis renvoyez-le.";
+
+/// Seconds a worker is given beyond the file's own time limit (its own
+/// clock stops the reading first; this kills a worker that does not answer).
+const GRACE_SECS: u64 = 5;
+
+/// What every worker is told once.
+#[derive(Debug, Serialize, Deserialize)]
+struct Setup {
+    config: PathBuf,
+    today: NaiveDate,
+    /// The identity key; `None` when records are not kept (a plain check).
+    key: Option<Vec<u8>>,
+}
+
+/// One file to judge.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    /// The file name as received (lossy UTF-8 for display and CSV names).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Make the annotated xlsx copy too.
+    pub annotate: bool,
+}
+
+/// A worker's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Judgement {
+    pub report: FileReport,
+    /// The records to load, identities hashed (only with a key, and only
+    /// when the file is not refused).
+    pub load: Option<LoadData>,
+    /// The annotated copy, when asked and there is something to annotate.
+    pub annotated: Option<Vec<u8>>,
+    /// The worker ends after this answer (a reading thread may still run).
+    #[serde(default)]
+    retire: bool,
+}
+
+/// How a file fared in its worker.
+#[derive(Debug)]
+pub enum Outcome {
+    Judged(Box<Judgement>),
+    /// The worker died or was killed: the file is refused with
+    /// [`UNSAFE_REASON`]; `detail` is for the operators' log.
+    Failed {
+        detail: String,
+    },
+}
+
+impl Outcome {
+    /// The judgement, or a report refusing the file with [`UNSAFE_REASON`].
+    pub fn into_judgement(self, name: &str, bytes: &[u8]) -> Judgement {
+        match self {
+            Outcome::Judged(j) => *j,
+            Outcome::Failed { .. } => {
+                let file =
+                    SourceFile::from_bytes(Path::new(name), bytes.to_vec(), chrono::Utc::now());
+                let mut report = FileReport::unreadable(Path::new(name), UNSAFE_REASON.into());
+                report.sha256 = file.sha256;
+                report.size = file.size;
+                report.name = name.to_string();
+                Judgement {
+                    report,
+                    load: None,
+                    annotated: None,
+                    retire: false,
+                }
+            }
+        }
+    }
+}
+
+/// A running worker.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    frames: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+}
+
+impl Worker {
+    fn kill(mut self) -> Option<ExitStatus> {
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+}
+
+/// Workers shared by the threads that judge files; one is started when
+/// none is idle, and a dead one is replaced by the next file.
+pub struct Pool {
+    exe: PathBuf,
+    setup: Vec<u8>,
+    limits: Limits,
+    idle: Mutex<Vec<Worker>>,
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes"),
+        ));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    Ok(Some(body))
+}
+
+/// The binary to run as a worker: `ESSAIM_WORKER_EXE` when set (benchmarks
+/// and library tests, whose own executable is not essaim), else this one.
+///
+/// # Errors
+/// When the running executable cannot be found.
+pub fn worker_exe() -> std::io::Result<PathBuf> {
+    match std::env::var_os("ESSAIM_WORKER_EXE") {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => std::env::current_exe(),
+    }
+}
+
+impl Pool {
+    /// A pool judging with `config` as of `today`; with a key, workers also
+    /// return the records to load.
+    ///
+    /// # Errors
+    /// When the executable cannot be found.
+    pub fn new(config: &Config, today: NaiveDate, key: Option<&HashKey>) -> std::io::Result<Pool> {
+        Ok(Pool::with_exe(worker_exe()?, config, today, key))
+    }
+
+    /// A pool whose workers run `exe` (an essaim binary).
+    pub fn with_exe(
+        exe: PathBuf,
+        config: &Config,
+        today: NaiveDate,
+        key: Option<&HashKey>,
+    ) -> Pool {
+        let setup = Setup {
+            config: config.source.clone(),
+            today,
+            key: key.map(|k| k.bytes().to_vec()),
+        };
+        #[allow(clippy::expect_used)]
+        let setup = postcard::to_stdvec(&setup).expect("the setup serialises");
+        Pool {
+            exe,
+            setup,
+            limits: config.limits.clone(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn spawn(&self) -> std::io::Result<Worker> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg(WORKER_ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // A parser's message could quote the file: nothing of the
+            // worker reaches the logs but what the parent says of it.
+            .stderr(Stdio::null());
+        let memory = self.limits.worker_memory_mib.saturating_mul(1024 * 1024);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: between fork and exec only async-signal-safe system
+            // calls are made (prctl, setrlimit), touching no allocator.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    let lim = libc::rlimit {
+                        rlim_cur: memory,
+                        rlim_max: memory,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd.spawn()?;
+        let (Some(mut stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other("worker pipes"));
+        };
+        stdin.write_all(&frame(&self.setup))?;
+        let (tx, rx) = mpsc::channel();
+        let max = usize::try_from(memory).unwrap_or(usize::MAX);
+        std::thread::Builder::new()
+            .name("essaim-worker-io".into())
+            .spawn(move || loop {
+                match read_frame(&mut stdout, max) {
+                    Ok(Some(body)) => {
+                        if tx.send(Ok(body)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            })?;
+        Ok(Worker {
+            child,
+            stdin,
+            frames: rx,
+        })
+    }
+
+    fn take(&self) -> std::io::Result<Worker> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        match idle {
+            Some(w) => Ok(w),
+            None => self.spawn(),
+        }
+    }
+
+    /// Judges one file in a worker. Never fails: a worker that dies, hangs
+    /// or cannot be started gives [`Outcome::Failed`].
+    pub fn judge(&self, job: &Job) -> Outcome {
+        #[allow(clippy::expect_used)]
+        let body = frame(&postcard::to_stdvec(job).expect("a job serialises"));
+        // A worker idle since an earlier file may have died meanwhile: one
+        // more try with a fresh one.
+        let mut last = String::new();
+        for _ in 0..2 {
+            let mut w = match self.take() {
+                Ok(w) => w,
+                Err(e) => {
+                    last = format!("worker could not start: {e}");
+                    continue;
+                }
+            };
+            if let Err(e) = w.stdin.write_all(&body).and_then(|()| w.stdin.flush()) {
+                let status = w.kill();
+                last = format!("worker gone before the file was sent ({e}, {status:?})");
+                continue;
+            }
+            let wait = Duration::from_secs(self.limits.file_timeout_secs + GRACE_SECS);
+            let started = Instant::now();
+            return match w.frames.recv_timeout(wait) {
+                Ok(Ok(answer)) => match postcard::from_bytes::<Judgement>(&answer) {
+                    Ok(j) => {
+                        if j.retire {
+                            w.kill();
+                        } else if let Ok(mut idle) = self.idle.lock() {
+                            idle.push(w);
+                        }
+                        Outcome::Judged(Box::new(j))
+                    }
+                    Err(e) => {
+                        w.kill();
+                        Outcome::Failed {
+                            detail: format!("unreadable answer from the worker: {e}"),
+                        }
+                    }
+                },
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let status = w.kill();
+                    Outcome::Failed {
+                        detail: format!(
+                            "worker killed after {} s without an answer ({status:?})",
+                            started.elapsed().as_secs()
+                        ),
+                    }
+                }
+                Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = w.kill();
+                    Outcome::Failed {
+                        detail: format!("worker died while reading the file ({status:?})"),
+                    }
+                }
+            };
+        }
+        Outcome::Failed { detail: last }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            for w in idle.drain(..) {
+                // Closing its input ends a worker; kill in case it is busy.
+                w.kill();
+            }
+        }
+    }
+}
+
+/// The worker's side: `essaim __essaim-worker`. Reads its setup, then
+/// judges files until its input ends. Logs nothing (see [`Pool::spawn`]).
+pub fn main() -> std::process::ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        // The place in the code, never the message (it could quote data).
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("essaim worker: internal error at {at}");
+    }));
+    match serve() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::from(crate::exit::CANNOT_RUN),
+    }
+}
+
+fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let setup: Setup = match read_frame(&mut stdin, 1 << 20)? {
+        Some(b) => postcard::from_bytes(&b)?,
+        None => return Ok(()),
+    };
+    let config = Config::load(&setup.config)?;
+    let key = setup.key.as_deref().map(HashKey::from_bytes);
+    let mut ctx = Context::new(&config, setup.today);
+    ctx.keep_records = key.is_some();
+    let max = usize::try_from(config.limits.max_file_mib.saturating_mul(1024 * 1024) + 4096)
+        .unwrap_or(usize::MAX);
+    while let Some(body) = read_frame(&mut stdin, max)? {
+        let job: Job = postcard::from_bytes(&body)?;
+        let answer = judge(job, &ctx, key.as_ref(), &config.limits);
+        stdout.write_all(&frame(&postcard::to_stdvec(&answer)?))?;
+        stdout.flush()?;
+        if answer.retire {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Judges one file in this process: what a worker does for each job.
+pub fn judge(job: Job, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits) -> Judgement {
+    let file = SourceFile::from_bytes(Path::new(&job.name), job.bytes, chrono::Utc::now());
+    let mut report = validate::judge(&file, ctx);
+    // A reading thread stopped by the clock may still be running: this
+    // worker ends after answering, which stops it.
+    let retire = report.reason.as_deref().is_some_and(|r| {
+        r == crate::ingest::ReadError::Timeout {
+            secs: limits.file_timeout_secs,
+        }
+        .to_string()
+    });
+    let data = std::mem::take(&mut report.data);
+    let load = match key {
+        Some(k) if report.verdict != validate::Verdict::FileRejected => {
+            Some(LoadData::hash(data, k))
+        }
+        _ => None,
+    };
+    let annotated = if job.annotate {
+        crate::report::annotated_bytes(&report, &file, limits)
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    Judgement {
+        report,
+        load,
+        annotated,
+        retire,
+    }
+}
