@@ -151,7 +151,8 @@ fn floor(paths: &[PathBuf]) -> usize {
 fn essaim_validate(paths: &[PathBuf]) -> usize {
     let config = config();
     let today = chrono::Local::now().date_naive();
-    let judged = essaim::report::judge_all(&config, paths, today, false);
+    let judged =
+        essaim::report::judge_all(&config, paths, today, false).expect("worker processes start");
     judged.iter().map(|j| j.report.totals().1).sum()
 }
 
@@ -208,6 +209,8 @@ fn measure(name: &str, dir: &Path, files: usize, rows_total: usize, runs: usize)
 }
 
 fn main() {
+    // Files are read by essaim's worker processes, as `essaim validate` does.
+    common::use_essaim_workers();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
         child(

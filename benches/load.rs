@@ -189,6 +189,8 @@ fn child_recompute(work: &Path, people: usize) {
 }
 
 fn main() {
+    // Files are read by essaim's worker processes, as `essaim run` does.
+    common::use_essaim_workers();
     let args: Vec<String> = std::env::args().collect();
     let work = bench_dir().join("work");
     if args.get(1).map(String::as_str) == Some("--child") {

@@ -23,16 +23,34 @@ pub fn bench_dir() -> PathBuf {
         .join("essaim-bench")
 }
 
-/// This process's peak resident memory (VmHWM), in KiB.
+/// Peak resident memory, in KiB: this process's (VmHWM) plus the largest
+/// of its finished children's (the worker processes that read the files;
+/// they are reaped when the run ends).
 pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    let own = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("VmHWM:"))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
-        .unwrap_or(0)
+        .unwrap_or(0);
+    // SAFETY: getrusage fills the struct it is given.
+    let children = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {
+            u64::try_from(u.ru_maxrss).unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    own + children
+}
+
+/// Worker processes are this package's `essaim` binary (the benchmark's
+/// own executable is not essaim).
+pub fn use_essaim_workers() {
+    std::env::set_var("ESSAIM_WORKER_EXE", env!("CARGO_BIN_EXE_essaim"));
 }
 
 /// The median of the measurements.

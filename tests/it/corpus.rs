@@ -17,6 +17,7 @@ fn every_corpus_file_is_read_or_refused_with_a_reason() {
     );
     let expected = essaim::ingest::discover(std::slice::from_ref(&dir))
         .unwrap()
+        .files
         .len();
     let run = essaim(&["validate", "--format", "json", s(&dir)]);
     assert!(

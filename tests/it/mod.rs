@@ -1,7 +1,9 @@
 mod corpus;
 mod email;
 mod figures_gen;
+mod fuzz;
 mod gen;
+mod hostile;
 mod privacy;
 mod props;
 mod run;

@@ -11,7 +11,7 @@ use super::util::{essaim, fixture, s};
 
 /// Every identity value written in the fixtures, read with the library.
 pub fn identity_values() -> BTreeSet<String> {
-    let files = ingest::discover(&[fixture("")]).unwrap();
+    let files = ingest::discover(&[fixture("")]).unwrap().files;
     let mut out = BTreeSet::new();
     for path in files {
         let Ok(file) = SourceFile::open(&path, &Limits::default()) else {

@@ -67,22 +67,24 @@ fn any_order_and_batches_give_the_same_figures() {
     let dir = tempfile::tempdir().unwrap();
     let config = temp_config(dir.path());
     let mut files = fixture_files("figures");
-    // A fixed shuffle: reversed, then interleaved, in three runs.
+    // A fixed shuffle: reversed, then dealt in three runs by structure and
+    // period. Reception time is the run that first sees a file, so every
+    // version of one structure's period arrives in the same run (a file
+    // sent after its correction would rightly replace it).
     files.reverse();
-    let (a, b): (Vec<_>, Vec<_>) = files
-        .iter()
-        .cloned()
-        .enumerate()
-        .partition(|(i, _)| i % 2 == 0);
-    let a: Vec<_> = a.into_iter().map(|(_, p)| p).collect();
-    let b: Vec<_> = b.into_iter().map(|(_, p)| p).collect();
+    let group = |p: &std::path::PathBuf| -> String {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        name.split(['_', '.']).take(2).collect::<Vec<_>>().join("_")
+    };
+    let mut groups: Vec<String> = files.iter().map(group).collect();
+    groups.dedup();
+    let batch = |p: &std::path::PathBuf| groups.iter().position(|g| *g == group(p)).unwrap() % 3;
     let inbox = dir.path().join("inbox");
-    drop_into(&inbox, &b[..b.len() / 2]);
-    essaim_with(&config, &["run"], &[KEY]);
-    drop_into(&inbox, &a);
-    essaim_with(&config, &["run"], &[KEY]);
-    drop_into(&inbox, &b[b.len() / 2..]);
-    essaim_with(&config, &["run"], &[KEY]);
+    for b in [1, 0, 2] {
+        let these: Vec<_> = files.iter().filter(|p| batch(p) == b).cloned().collect();
+        drop_into(&inbox, &these);
+        essaim_with(&config, &["run"], &[KEY]);
+    }
     assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
     // The same bytes under another name change nothing and say so.
     std::fs::copy(&files[0], inbox.join("encore-une-fois.xlsx")).unwrap();
@@ -95,34 +97,82 @@ fn any_order_and_batches_give_the_same_figures() {
 #[test]
 fn a_run_killed_at_any_point_ends_with_the_same_figures() {
     let files = fixture_files("figures");
-    let dir = tempfile::tempdir().unwrap();
-    let config = temp_config(dir.path());
-    drop_into(&dir.path().join("inbox"), &files);
-    // Kill -9 repeatedly at growing delays, each time on the same data folder,
-    // then let a run finish.
+    // Kill -9 at growing delays, each time on the same data folder, until a
+    // run gets to its end; then check the round and start another on a
+    // fresh folder, until more than fifty runs were killed. Workers die
+    // with their parent.
     let mut killed = 0;
-    for delay_ms in [30u64, 80, 150, 250, 400, 600, 900, 1300, 1800, 2500] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-            .args(["--config", s(&config), "--log-format", "json", "run"])
-            .env(KEY.0, KEY.1)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        if child.try_wait().unwrap().is_none() {
+    let mut rounds = 0;
+    while killed < 55 && rounds < 12 {
+        rounds += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let config = temp_config(dir.path());
+        drop_into(&dir.path().join("inbox"), &files);
+        let mut delay_ms = 15 + (rounds * 23) % 60;
+        loop {
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
+                .args(["--config", s(&config), "--log-format", "json", "run"])
+                .env(KEY.0, KEY.1)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
             child.kill().unwrap();
+            child.wait().unwrap();
             killed += 1;
+            delay_ms += 70;
         }
-        child.wait().unwrap();
+        check_after_kills(dir.path(), &config);
     }
     assert!(
-        killed >= 3,
-        "the runs ended before they could be killed ({killed} kills)"
+        killed >= 50,
+        "only {killed} runs could be killed in {rounds} rounds"
     );
-    let run = essaim_with(&config, &["run"], &[KEY]);
+}
+
+/// After runs killed at any point: a run finishes the work with the
+/// published figures, and the feedback queue holds one message per file.
+fn check_after_kills(dir: &std::path::Path, config: &std::path::Path) {
+    let run = essaim_with(config, &["run"], &[KEY]);
     assert!(matches!(run.code, 0..=2), "{}", run.stderr);
-    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+    assert_eq!(headline(&figures(config)), [8, 65, 722, 622, 338, 167]);
+    // Each file loaded for a registered structure has its feedback queued
+    // exactly once, with its .eml on disk: none lost between a file's
+    // commit and its message, none twice.
+    let conn = duckdb::Connection::open(dir.join("data/essaim.duckdb")).unwrap();
+    let missing: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM files f JOIN ref_structures s ON s.code = f.structure
+             WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.kind = 'feedback' AND m.id LIKE '%-' || left(f.sha256, 16) || '-%')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(missing, 0, "files loaded without their feedback");
+    let per_file: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) n FROM messages WHERE kind = 'feedback' GROUP BY split_part(id, '-', 3))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(per_file, 1, "a file's feedback queued twice");
+    let mut stmt = conn
+        .prepare("SELECT eml_path FROM messages WHERE kind = 'feedback'")
+        .unwrap();
+    let paths: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(paths.len() >= 200, "{} feedback messages", paths.len());
+    for p in paths {
+        assert!(std::path::Path::new(&p).exists(), "{p} missing");
+    }
 }
 
 #[test]
@@ -198,8 +248,11 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
         // (the migration itself must ask for a recomputation).
         let conn = duckdb::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP TABLE identity_keys; DROP SEQUENCE identity_key_no; DROP TABLE persons;
-             DROP VIEW current_job_seekers;
+            "DROP VIEW current_job_seekers; DROP VIEW current_companies; DROP VIEW current_professionals;
+             DROP VIEW current_files_scoped; DROP VIEW current_files; DROP VIEW current_tables;
+             ALTER TABLE files DROP COLUMN mtime_hint; ALTER TABLE files DROP COLUMN rejections_omitted;
+             DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
+             DROP TABLE identity_keys; DROP SEQUENCE identity_key_no; DROP TABLE persons;
              ALTER TABLE job_seekers DROP COLUMN id_no; ALTER TABLE job_seekers DROP COLUMN name_no;
              CREATE TABLE person_keys (key VARCHAR PRIMARY KEY, person_id BIGINT NOT NULL);
              DELETE FROM schema_version WHERE version > 1;",
@@ -224,7 +277,8 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!((version, unnumbered), (2, 0));
+        // Migrated to this binary's version, 3 (see src/store/schema_v3.sql).
+        assert_eq!((version, unnumbered), (3, 0));
         conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
             .unwrap();
     }
@@ -232,7 +286,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 3);
     assert!(
         run.stderr
-            .contains("schema version 99, newer than this binary's 2"),
+            .contains("schema version 99, newer than this binary's 3"),
         "{}",
         run.stderr
     );
