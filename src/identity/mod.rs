@@ -18,33 +18,24 @@ use sha2::Sha256;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::validate::header::Table;
-use crate::validate::types::{
-    Company, Education, Identity, PostalCode, Professional, Sex, Situation,
-};
+use crate::validate::types::{Company, Identity, JobSeeker, Professional};
 use crate::validate::FileData;
+
+/// A person's keys: the keyed hashes of the identifier and of surname +
+/// first name + birth date, as far as the row gives them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PersonKeys {
+    pub by_id: Option<String>,
+    pub by_name: Option<String>,
+}
 
 /// An accepted job-seeker row as it is stored: the identity only as keyed
 /// hashes. Made where the file is read (a worker process), so that names,
 /// birth dates and identifiers never leave it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeekerRow {
-    pub row: u32,
-    /// HMAC of the identifier.
-    pub key_id: Option<String>,
-    /// HMAC of surname + first name + birth date.
-    pub key_name: Option<String>,
-    pub sex: Option<Sex>,
-    pub postal_code: PostalCode,
-    pub entry: NaiveDate,
-    pub unemployment_months: u32,
-    pub education: Option<Education>,
-    pub situation: Situation,
-    pub exit: Option<NaiveDate>,
-}
+pub type SeekerRow = JobSeeker<PersonKeys>;
 
 /// An accepted professional row as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,19 +66,8 @@ impl LoadData {
                 .job_seekers
                 .into_iter()
                 .map(|j| {
-                    let (key_id, key_name) = key.person_keys(&j.identity);
-                    SeekerRow {
-                        row: j.row,
-                        key_id,
-                        key_name,
-                        sex: j.sex,
-                        postal_code: j.postal_code,
-                        entry: j.entry,
-                        unemployment_months: j.unemployment_months,
-                        education: j.education,
-                        situation: j.situation,
-                        exit: j.exit,
-                    }
+                    let (by_id, by_name) = key.person_keys(&j.identity);
+                    j.with_identity(PersonKeys { by_id, by_name })
                 })
                 .collect(),
             companies: data.companies,

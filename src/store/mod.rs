@@ -1069,8 +1069,8 @@ fn insert_content(
             app.append_row(params![
                 report.sha256,
                 j.row,
-                j.key_id,
-                j.key_name,
+                j.identity.by_id,
+                j.identity.by_name,
                 j.sex.map(Listed::label),
                 j.postal_code.as_str(),
                 j.entry,

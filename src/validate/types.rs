@@ -283,11 +283,14 @@ pub struct Identity {
     pub name: Option<(Sensitive, Sensitive, NaiveDate)>,
 }
 
-/// One accepted row of `Demandeurs d'emploi`.
-#[derive(Debug, Clone)]
-pub struct JobSeeker {
+/// One accepted row of `Demandeurs d'emploi`: with the identity as
+/// written ([`Identity`]) after validation, or as keyed hashes once the
+/// identity module has hashed it (`identity::PersonKeys`), which is the
+/// only form that leaves the process that read the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobSeeker<I = Identity> {
     pub row: u32,
-    pub identity: Identity,
+    pub identity: I,
     pub sex: Option<Sex>,
     pub postal_code: PostalCode,
     pub entry: NaiveDate,
@@ -295,6 +298,23 @@ pub struct JobSeeker {
     pub education: Option<Education>,
     pub situation: Situation,
     pub exit: Option<NaiveDate>,
+}
+
+impl<I> JobSeeker<I> {
+    /// The same row with its identity replaced (hashed).
+    pub fn with_identity<J>(self, identity: J) -> JobSeeker<J> {
+        JobSeeker {
+            row: self.row,
+            identity,
+            sex: self.sex,
+            postal_code: self.postal_code,
+            entry: self.entry,
+            unemployment_months: self.unemployment_months,
+            education: self.education,
+            situation: self.situation,
+            exit: self.exit,
+        }
+    }
 }
 
 /// One accepted row of `Entreprises et partenaires`.
