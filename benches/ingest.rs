@@ -34,7 +34,7 @@ fn workbook(rows: usize, seed: usize) -> SBook {
     s.row(vec!["Période".into(), "2019-T1".into()]);
     let mut js = SSheet::new("Demandeurs d'emploi");
     js.row(
-        essaim::validate::header::Table::Demandeurs
+        essaim::model::template::Table::Demandeurs
             .columns()
             .iter()
             .map(|c| SCell::from(c.header)),
@@ -87,7 +87,7 @@ fn workbook(rows: usize, seed: usize) -> SBook {
     }
     let mut co = SSheet::new("Entreprises et partenaires");
     co.row(
-        essaim::validate::header::Table::Entreprises
+        essaim::model::template::Table::Entreprises
             .columns()
             .iter()
             .map(|c| SCell::from(c.header)),
@@ -151,8 +151,8 @@ fn floor(paths: &[PathBuf]) -> usize {
 fn essaim_validate(paths: &[PathBuf]) -> usize {
     let config = config();
     let today = chrono::Local::now().date_naive();
-    let judged =
-        essaim::report::judge_all(&config, paths, today, false).expect("worker processes start");
+    let judged = essaim::app::check::judge_all(&config, paths, today, false)
+        .expect("worker processes start");
     judged.iter().map(|j| j.report.totals().1).sum()
 }
 

@@ -19,11 +19,11 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use common::{bench_dir, config_in, median, peak_rss_kib};
+use essaim::app::run::{self, RunOptions};
 use essaim::config::Config;
-use essaim::pipeline::{self, RunOptions};
+use essaim::model::template::Table;
 use essaim::store::Store;
 use essaim::synth::{SBook, SCell, SSheet};
-use essaim::validate::header::Table;
 
 fn structures() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(
@@ -125,12 +125,12 @@ fn child_history(work: &Path, inbox: &Path) {
     };
     let mut store = Store::open(&config.data).unwrap();
     let t = Instant::now();
-    let r = pipeline::run(&config, &mut store, &RunOptions::default()).unwrap();
+    let r = run::run(&config, &mut store, &RunOptions::default()).unwrap();
     let first = t.elapsed().as_secs_f64();
     drop(store);
     let t = Instant::now();
     let mut store = Store::open(&config.data).unwrap();
-    let r2 = pipeline::run(&config, &mut store, &RunOptions::default()).unwrap();
+    let r2 = run::run(&config, &mut store, &RunOptions::default()).unwrap();
     let second = t.elapsed().as_secs_f64();
     assert_eq!(r2.unchanged, r.files_seen);
     println!("{first} {second} {} {}", peak_rss_kib(), r.rows_accepted);

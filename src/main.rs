@@ -12,12 +12,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // A worker process reading one file (see `essaim::worker`).
+    // A worker process reading one file (see `essaim::app::worker`).
     if std::env::args_os()
         .nth(1)
-        .is_some_and(|a| a == essaim::worker::WORKER_ARG)
+        .is_some_and(|a| a == essaim::app::worker::WORKER_ARG)
     {
-        return essaim::worker::main();
+        return essaim::app::worker::main();
     }
     let cli = essaim::cli::Cli::parse();
     essaim::logging::init(cli.verbosity(), cli.log_format);
@@ -36,9 +36,9 @@ fn main() -> ExitCode {
             tracing::error!(error = format!("{e:#}"), "essaim could not run");
             eprintln!("essaim: error: {e:#}");
             if e.downcast_ref::<essaim::cli::Busy>().is_some() {
-                ExitCode::from(essaim::exit::BUSY)
+                ExitCode::from(essaim::model::exit::BUSY)
             } else {
-                ExitCode::from(essaim::exit::CANNOT_RUN)
+                ExitCode::from(essaim::model::exit::CANNOT_RUN)
             }
         }
     }

@@ -3,83 +3,14 @@
 //! Values that identify a person are never echoed (`***`).
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::ingest::{self, Cell, SourceFile};
-use crate::validate::{self, FileReport, Verdict};
-
-/// A judged file, with its annotated copy when one was asked for.
-pub struct Judged {
-    pub report: FileReport,
-    pub annotated: Option<Vec<u8>>,
-}
-
-/// Reads and judges `files` in parallel (rayon), each in a worker process
-/// (see [`crate::worker`]), with a progress bar on a terminal. The order of
-/// the result is the order of `files`. The typed records are not kept:
-/// memory follows the largest file, not the batch.
-///
-/// # Errors
-/// When no worker can be started at all.
-pub fn judge_all(
-    config: &Config,
-    files: &[PathBuf],
-    today: NaiveDate,
-    annotate: bool,
-) -> std::io::Result<Vec<Judged>> {
-    let pool = crate::worker::Pool::new(config, today, None)?;
-    let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
-        let bar = ProgressBar::new(files.len() as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let judged = files
-        .par_iter()
-        .map(|path| {
-            let judged = match SourceFile::open(path, &config.limits) {
-                Ok(file) => {
-                    let job = crate::worker::Job {
-                        name: file.name.clone(),
-                        bytes: file.bytes.to_vec(),
-                        annotate,
-                    };
-                    let outcome = pool.judge(&job);
-                    if let crate::worker::Outcome::Failed { detail } = &outcome {
-                        tracing::warn!(file = %crate::text::printable(&file.name, 120), detail = %detail, "file refused: its worker failed");
-                    }
-                    let mut j = outcome.into_judgement(&file.name, &job.bytes);
-                    j.report.path = path.clone();
-                    tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?j.report.verdict, "file judged");
-                    Judged {
-                        report: j.report,
-                        annotated: j.annotated,
-                    }
-                }
-                Err(e) => Judged {
-                    report: FileReport::unreadable(path, e.to_string()),
-                    annotated: None,
-                },
-            };
-            bar.inc(1);
-            judged
-        })
-        .collect();
-    bar.finish_and_clear();
-    Ok(judged)
-}
+use crate::model::Verdict;
+use crate::validate::{self, FileReport};
 
 /// Machine-readable summary of a batch (`--format json`).
 #[derive(Debug, Serialize)]
@@ -310,7 +241,7 @@ pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8]) -> anyhow:
 pub fn annotated_bytes(
     report: &FileReport,
     file: &SourceFile,
-    limits: &crate::config::Limits,
+    limits: &crate::model::limits::Limits,
 ) -> anyhow::Result<Option<Vec<u8>>> {
     if report.rejections.is_empty() {
         return Ok(None);

@@ -16,26 +16,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use croner::parser::{CronParser, Seconds};
+
+use crate::config::parse_cron;
 use croner::Cron;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::app::run::{self, RunOptions};
 use crate::config::Config;
-use crate::pipeline::{self, RunOptions};
 use crate::store::Store;
-
-/// Parses a cron expression with seconds.
-///
-/// # Errors
-/// croner's error, as text.
-pub fn parse_cron(expr: &str) -> Result<Cron, String> {
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| e.to_string())
-}
 
 /// The kinds of scheduled work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +101,7 @@ fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> anyhow::
                 cancel: Some(Arc::clone(cancel)),
                 ..RunOptions::default()
             };
-            let r = pipeline::run(config, &mut store, &opts)?;
+            let r = run::run(config, &mut store, &opts)?;
             Ok(format!(
                 "{} file(s) seen, {} new",
                 r.files_seen,

@@ -5,8 +5,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::model::records::Period;
 use crate::store::Store;
-use crate::validate::types::Period;
 
 /// The last quarter that ended more than `grace_days` before `today`.
 pub fn last_due_quarter(today: NaiveDate, grace_days: u32) -> Period {

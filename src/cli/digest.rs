@@ -60,7 +60,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             "Aperçu « {subject} » écrit dans {} (digest.html, digest.txt, graphique.png).",
             dir.display()
         )?;
-        return Ok(crate::exit::OK);
+        return Ok(crate::model::exit::OK);
     }
     if args.list {
         for m in store.all_messages()? {
@@ -75,7 +75,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
                 m.last_error.map(|e| format!(" : {e}")).unwrap_or_default()
             )?;
         }
-        return Ok(crate::exit::OK);
+        return Ok(crate::model::exit::OK);
     }
     let now = chrono::Utc::now().naive_utc();
     let delivery = if let Some(id) = &args.resend {
@@ -107,8 +107,8 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         writeln!(out, "  {id} : {e}")?;
     }
     Ok(if delivery.failed.is_empty() {
-        crate::exit::OK
+        crate::model::exit::OK
     } else {
-        crate::exit::ROWS_REJECTED
+        crate::model::exit::ROWS_REJECTED
     })
 }

@@ -54,5 +54,5 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         "Chiffres publiés écrits dans {} (figures.csv, figures.xlsx, figures.parquet).",
         args.dir.display()
     );
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::indicators::publish::{publish, Published};
+use crate::indicators::Figure;
 use crate::indicators::REGISTRY;
-use crate::store::Figure;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -153,5 +153,5 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

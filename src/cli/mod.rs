@@ -105,16 +105,6 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// The worst verdict decides: 0 accepted, 1 rows rejected, 2 file rejected.
-pub fn exit_code_of(verdicts: impl Iterator<Item = crate::validate::Verdict>) -> u8 {
-    use crate::validate::Verdict;
-    match verdicts.max() {
-        None | Some(Verdict::Accepted) => crate::exit::OK,
-        Some(Verdict::RowsRejected) => crate::exit::ROWS_REJECTED,
-        Some(Verdict::FileRejected) => crate::exit::FILE_REJECTED,
-    }
-}
-
 /// Opens the store under the writer lock.
 fn open_locked(
     config: &Config,

@@ -3,14 +3,11 @@
 //! everything; `--dry-run` shows what would change without writing.
 
 use std::io::Write;
-use std::path::Path;
 
-use rayon::prelude::*;
-
+use crate::app::reimport::{reimport_into, Selection};
 use crate::config::Config;
-use crate::store::{Figure, Store};
-use crate::validate;
-use crate::worker::{Job, Pool};
+use crate::indicators::Figure;
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("scope").required(true).multiple(true).args(["file", "structure", "period", "innovation", "all"])))]
@@ -49,6 +46,16 @@ pub struct Args {
 }
 
 impl Args {
+    fn selection(&self) -> Selection {
+        Selection {
+            file: self.file.clone(),
+            structure: self.structure.clone(),
+            period: self.period.clone(),
+            innovation: self.innovation.clone(),
+            rotate_key: self.rotate_key,
+        }
+    }
+
     fn scope(&self) -> String {
         let mut parts = Vec::new();
         if let Some(f) = &self.file {
@@ -68,108 +75,6 @@ impl Args {
         }
         parts.join(",")
     }
-}
-
-/// A file whose verdict moved.
-struct Change {
-    name: String,
-    before: String,
-    after: String,
-}
-
-fn reimport_into(
-    config: &Config,
-    store: &mut Store,
-    args: &Args,
-    run_id: i64,
-) -> anyhow::Result<(usize, Vec<Change>)> {
-    let rotating = args.rotate_key;
-    anyhow::ensure!(
-        !rotating
-            || (args.file.is_none()
-                && args.structure.is_none()
-                && args.period.is_none()
-                && args.innovation.is_none()),
-        "--rotate-key re-hashes every file: use it with --all alone"
-    );
-    let key = crate::pipeline::hash_key(config, store, rotating)?;
-    let files = store.select_files(
-        args.file.as_deref(),
-        args.structure.as_deref(),
-        args.period.as_deref(),
-        args.innovation.as_deref(),
-    )?;
-    // Every original is read and checked before anything changes: a file
-    // that cannot be re-read stops the whole re-import, named.
-    let mut problems = Vec::new();
-    if rotating {
-        for name in store.purged_with_records()? {
-            problems.push(format!(
-                "{name}: original deleted by the retention period, its people cannot be re-hashed"
-            ));
-        }
-    }
-    let mut originals = Vec::new();
-    for (sha, name, before, archive_path) in &files {
-        let Some(path) = archive_path else {
-            // Refused before it could be read (too large): nothing stored.
-            continue;
-        };
-        match read_archived(Path::new(path), sha) {
-            Ok(bytes) => originals.push((name.clone(), before.clone(), bytes)),
-            Err(e) => problems.push(format!("{name} ({path}): {e}")),
-        }
-    }
-    anyhow::ensure!(
-        problems.is_empty(),
-        "{} archived original(s) cannot be re-read; nothing was changed:\n  {}",
-        problems.len(),
-        problems.join("\n  ")
-    );
-    let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
-    let judged: Vec<_> = originals
-        .par_iter()
-        .map(|(name, _, bytes)| {
-            let job = Job {
-                name: name.clone(),
-                bytes: bytes.clone(),
-                annotate: false,
-            };
-            let j = pool.judge(&job).into_judgement(name, bytes);
-            (j.report, j.load)
-        })
-        .collect();
-    drop(pool);
-    let mut changes = Vec::new();
-    for ((name, before, _), (report, _)) in originals.iter().zip(&judged) {
-        let after = match report.verdict {
-            validate::Verdict::Accepted => "accepted",
-            validate::Verdict::RowsRejected => "rows_rejected",
-            validate::Verdict::FileRejected => "file_rejected",
-        };
-        if after != before {
-            changes.push(Change {
-                name: name.clone(),
-                before: before.clone(),
-                after: after.to_string(),
-            });
-        }
-    }
-    let fingerprint = rotating.then(|| key.fingerprint());
-    store.reload_files(&judged, fingerprint.as_deref())?;
-    store.recompute(run_id, &config.registry)?;
-    Ok((judged.len(), changes))
-}
-
-/// The bytes of an archived original, checked against its hash.
-fn read_archived(path: &Path, sha256: &str) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)?;
-    let found = crate::ingest::SourceFile::from_bytes(path, bytes, chrono::Utc::now());
-    anyhow::ensure!(
-        found.sha256 == sha256,
-        "the archived copy does not match its hash: the archive is damaged"
-    );
-    Ok(found.bytes.to_vec())
 }
 
 fn national(figures: &[Figure], name: &str) -> Option<f64> {
@@ -192,7 +97,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         let result = (|| {
             let mut copy = Store::open(&tmp)?;
             let run_id = copy.begin_run("reimport", Some(&args.reason))?;
-            let (count, changes) = reimport_into(config, &mut copy, &args, run_id)?;
+            let (count, changes) = reimport_into(config, &mut copy, &args.selection(), run_id)?;
             let after = copy.latest_figures()?;
             anyhow::Ok((count, changes, after))
         })();
@@ -203,7 +108,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         result?
     } else {
         let run_id = store.begin_run("reimport", Some(&args.reason))?;
-        let (count, changes) = reimport_into(config, &mut store, &args, run_id)?;
+        let (count, changes) = reimport_into(config, &mut store, &args.selection(), run_id)?;
         store.record_reimport(run_id, &scope, &args.reason, false)?;
         store.finish_run(run_id, "ok", count, 0, 0, 0)?;
         (count, changes, store.latest_figures()?)
@@ -239,5 +144,5 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             show(a)
         )?;
     }
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

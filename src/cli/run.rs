@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
+use crate::app::run::{self, RunOptions};
 use crate::cli::OutputFormat;
 use crate::config::Config;
-use crate::pipeline::{self, RunOptions};
 use crate::text::printable;
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     if let Some(t) = args.today {
         opts.today = t;
     }
-    let report = pipeline::run(config, &mut store, &opts)?;
+    let report = run::run(config, &mut store, &opts)?;
     let figures = store.latest_figures()?;
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -27,8 +27,8 @@ pub fn run(config: Config, args: Args) -> anyhow::Result<u8> {
                 .collect();
             println!("{name:<7} {expr:<20} {}", times.join("  "));
         }
-        return Ok(crate::exit::OK);
+        return Ok(crate::model::exit::OK);
     }
     crate::serve::serve(config)?;
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

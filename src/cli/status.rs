@@ -33,7 +33,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             &serde_json::json!({ "runs": runs, "files": files, "late": { "period": quarter, "structures": late }, "pending_messages": pending }),
         )?;
         writeln!(out)?;
-        return Ok(crate::exit::OK);
+        return Ok(crate::model::exit::OK);
     }
     writeln!(out, "Dernières exécutions :")?;
     if runs.is_empty() {
@@ -88,5 +88,5 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         writeln!(out, "  {:<18} {}", l.code, l.name)?;
     }
     writeln!(out, "\nMessages en attente d'envoi : {pending}")?;
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

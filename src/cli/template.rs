@@ -35,5 +35,5 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     std::fs::write(&args.output, bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
     println!("Modèle écrit : {}", args.output.display());
-    Ok(crate::exit::OK)
+    Ok(crate::model::exit::OK)
 }

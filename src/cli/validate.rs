@@ -40,7 +40,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     }
     let files = listing.files;
     tracing::info!(files = files.len(), "validating files");
-    let judged = report::judge_all(config, &files, today, args.annotate.is_some())?;
+    let judged = crate::app::check::judge_all(config, &files, today, args.annotate.is_some())?;
     let max_csv = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
     if let Some(dir) = &args.report {
         for j in &judged {
@@ -91,5 +91,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             w.flush()?;
         }
     }
-    Ok(super::exit_code_of(reports.iter().map(|r| r.verdict)))
+    Ok(crate::model::exit_code_of(
+        reports.iter().map(|r| r.verdict),
+    ))
 }

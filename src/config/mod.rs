@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use reference::{Innovation, Phase, Registry, Structure};
+use crate::model::registry::Registry;
 
 use crate::text::fold;
 
@@ -287,47 +287,7 @@ struct RawAliases {
     innovations: BTreeMap<String, String>,
 }
 
-/// Safety limits applied to every input file, so that a hostile or broken
-/// file is refused quickly instead of exhausting memory or time.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Largest file accepted, in MiB.
-    pub max_file_mib: u64,
-    /// Largest total uncompressed size of a zip-based workbook, in MiB.
-    pub max_uncompressed_mib: u64,
-    /// Most rows read from one sheet or CSV file.
-    pub max_rows: usize,
-    /// Most columns read from one sheet or CSV file.
-    pub max_columns: usize,
-    /// Longest time spent reading one file, in seconds; past it the worker
-    /// reading the file is killed.
-    pub file_timeout_secs: u64,
-    /// Rejections kept per file (the rest are counted): bounds the memory,
-    /// the rejection CSV and the feedback e-mail whatever the file.
-    pub max_rejections: usize,
-    /// Address space of a worker process reading one file, in MiB: a file
-    /// that needs more kills only its worker and is refused.
-    pub worker_memory_mib: u64,
-    /// Largest attachment of a feedback e-mail, in KiB (the rejection CSV is
-    /// cut there, saying so).
-    pub max_attachment_kib: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_file_mib: 100,
-            max_uncompressed_mib: 2048,
-            max_rows: 2_000_000,
-            max_columns: 200,
-            file_timeout_secs: 120,
-            max_rejections: 1000,
-            worker_memory_mib: 2048,
-            max_attachment_kib: 2048,
-        }
-    }
-}
+use crate::model::limits::Limits;
 
 /// The checked configuration every command works from.
 #[derive(Debug, Clone)]
@@ -401,10 +361,10 @@ impl Config {
 
         let mut header_aliases = BTreeMap::new();
         for (alias, canonical) in &raw.aliases.headers {
-            if !crate::validate::header::is_known_header(canonical) {
+            if !crate::model::template::is_known_header(canonical) {
                 problems.push(format!(
                     "[aliases.headers] \"{alias}\" points to \"{canonical}\", which is no column of the template (known: {})",
-                    crate::validate::header::known_headers().join(", ")
+                    crate::model::template::known_headers().join(", ")
                 ));
             }
             header_aliases.insert(fold(alias), canonical.clone());
@@ -497,7 +457,7 @@ impl Config {
             ("digest", &raw.schedule.digest),
             ("retry", &raw.schedule.retry),
         ] {
-            if let Err(e) = crate::serve::parse_cron(expr) {
+            if let Err(e) = parse_cron(expr) {
                 problems.push(format!("[schedule] {name} = \"{expr}\": {e} (expected: sec min hour day month weekday)"));
             }
         }
@@ -525,4 +485,18 @@ impl Config {
             schedule: raw.schedule,
         })
     }
+}
+
+/// Parses a cron expression with seconds.
+///
+/// # Errors
+/// croner's error, as text.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    use croner::parser::{CronParser, Seconds};
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| e.to_string())
 }

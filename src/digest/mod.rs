@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use crate::config::{Config, Scope};
 use crate::indicators::publish::{publish, Published};
+use crate::indicators::Figure;
 use crate::indicators::{INSEE_2016, REGISTRY};
 use crate::status::Late;
-use crate::store::{Figure, FileSummary};
+use crate::store::FileSummary;
 
 /// A headline line: label, value, change since the previous digest.
 #[derive(Debug, Clone, Serialize)]

@@ -20,8 +20,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::header::Table;
-use crate::validate::types::{Company, Identity, JobSeeker, Professional};
+use crate::model::records::{Company, Identity, JobSeeker, Professional};
+use crate::model::template::Table;
 use crate::validate::FileData;
 
 /// A person's keys: the keyed hashes of the identifier and of surname +

@@ -51,3 +51,13 @@ pub const INSEE_2016: &[(&str, &str, Option<f64>)] = &[
 pub fn find(name: &str) -> Option<&'static Indicator> {
     REGISTRY.iter().find(|i| i.name == name)
 }
+
+/// A headline figure as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Figure {
+    pub indicator: String,
+    pub scope_kind: String,
+    pub scope: String,
+    pub value: Option<f64>,
+    pub people: Option<i64>,
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::store::Figure;
+use crate::indicators::Figure;
 
 /// A figure as published.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,7 +4,7 @@
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use super::{Cell, Event, Format, Meta, ReadError, Row, Sender};
-use crate::config::Limits;
+use crate::model::limits::Limits;
 
 pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), ReadError> {
     let text = decode(bytes)?;

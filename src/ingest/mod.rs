@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::Limits;
+use crate::model::limits::Limits;
 
 pub use sniff::{sniff, Format};
 

@@ -8,7 +8,7 @@ use std::io::Cursor;
 use serde::Serialize;
 
 use super::ReadError;
-use crate::config::Limits;
+use crate::model::limits::Limits;
 
 /// A file format essaim can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 use super::{Cell, Event, Format, Meta, ReadError, Row, Sender, SheetPlan};
-use crate::config::Limits;
+use crate::model::limits::Limits;
 
 type Rs = Cursor<Arc<[u8]>>;
 

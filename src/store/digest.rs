@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use duckdb::{params, OptionalExt};
 use serde::Serialize;
 
-use super::{Ctx, Figure, Result, Store};
+use super::{Ctx, Result, Store};
+use crate::indicators::Figure;
 
 /// A file as the digest lists it.
 #[derive(Debug, Clone, Serialize)]

@@ -18,11 +18,13 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
-use crate::config::Registry;
 use crate::identity::{tally_latest, LoadData, Persons, Report, SAYS};
-use crate::validate::{FileReport, Verdict};
+use crate::model::registry::Registry;
+use crate::model::Verdict;
+use crate::validate::FileReport;
 use duckdb::arrow::array::{Array, Int64Array};
 
+use crate::indicators::Figure;
 pub use archive::Archive;
 pub use digest::{FileSummary, MessageRow};
 pub use queries::{FileRow, RunRow};
@@ -140,16 +142,6 @@ pub fn private_umask() {
 
 /// An archived file selected for re-import: hash, name, verdict, archive path.
 pub type ArchivedFile = (String, String, String, Option<String>);
-
-/// A headline figure as stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Figure {
-    pub indicator: String,
-    pub scope_kind: String,
-    pub scope: String,
-    pub value: Option<f64>,
-    pub people: Option<i64>,
-}
 
 impl Store {
     /// Opens (creating if needed) the database under `data`, migrates it to
@@ -1063,7 +1055,7 @@ fn insert_content(
         app.flush().ctx("flush file_tables")?;
     }
     {
-        use crate::validate::types::Listed;
+        use crate::model::records::Listed;
         let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
         for j in &load.job_seekers {
             app.append_row(params![
@@ -1088,12 +1080,12 @@ fn insert_content(
         app.flush().ctx("flush job_seekers")?;
     }
     {
-        use crate::validate::types::Listed;
+        use crate::model::records::Listed;
         let mut app = tx.appender("companies").ctx("appender companies")?;
         for c in &load.companies {
             let siret = match &c.id {
-                crate::validate::types::CompanyId::Siret(s) => Some(s.as_str()),
-                crate::validate::types::CompanyId::Siren(_) => None,
+                crate::model::records::CompanyId::Siret(s) => Some(s.as_str()),
+                crate::model::records::CompanyId::Siren(_) => None,
             };
             app.append_row(params![
                 report.sha256,

@@ -9,7 +9,7 @@ use std::io::{Cursor, Read, Write};
 
 use chrono::NaiveDate;
 
-use crate::validate::header::Table;
+use crate::model::template::Table;
 
 /// A cell to write.
 #[derive(Debug, Clone, PartialEq)]

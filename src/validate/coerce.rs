@@ -5,8 +5,8 @@
 use calamine::{ExcelDateTime, ExcelDateTimeType};
 use chrono::NaiveDate;
 
-use super::types::CompanyId;
 use crate::ingest::Cell;
+use crate::model::records::CompanyId;
 
 /// Why a cell could not be read as what its column needs (French).
 pub type Reason = String;

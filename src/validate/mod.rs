@@ -6,7 +6,6 @@
 
 pub mod coerce;
 pub mod header;
-pub mod types;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,21 +13,24 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Registry};
+use crate::config::Config;
 use crate::ingest::{self, Cell, Event, Format, Row, Sheet, SourceFile};
-use crate::text::column_letter;
-use header::{header_key, quote_list, Field, HeaderMap, Table};
-use types::{
+use crate::model::records::{
     Company, CompanyKind, Education, Engagement, Identity, JobSeeker, Listed, Period, PostalCode,
     Professional, Sensitive, Sex, Situation,
 };
+use crate::model::registry::Registry;
+use crate::model::template::{header_key, Field, Table};
+use crate::model::Verdict;
+use crate::text::column_letter;
+use header::{quote_list, HeaderMap};
 
 /// What validation needs besides the file.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub registry: &'a Registry,
     pub header_aliases: &'a BTreeMap<String, String>,
-    pub limits: &'a crate::config::Limits,
+    pub limits: &'a crate::model::limits::Limits,
     /// "In the future" means after this day.
     pub today: NaiveDate,
     /// Keep the typed records in the report (loading needs them; a plain
@@ -44,26 +46,6 @@ impl<'a> Context<'a> {
             limits: &config.limits,
             today,
             keep_records: true,
-        }
-    }
-}
-
-/// The outcome of a file, worst first when ordered descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Accepted,
-    RowsRejected,
-    FileRejected,
-}
-
-impl Verdict {
-    /// French label for reports.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Accepted => "accepté",
-            Verdict::RowsRejected => "accepté avec des lignes rejetées",
-            Verdict::FileRejected => "refusé",
         }
     }
 }

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use essaim::model::template::Table;
 use essaim::synth::{SBook, SCell, SSheet};
-use essaim::validate::header::Table;
 
 /// A job-seeker row to write.
 #[derive(Clone)]
@@ -93,7 +93,7 @@ fn birth(p: usize) -> NaiveDate {
 }
 
 fn period_start(period: &str) -> NaiveDate {
-    essaim::validate::types::Period::parse(period)
+    essaim::model::records::Period::parse(period)
         .unwrap()
         .start()
 }

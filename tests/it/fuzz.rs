@@ -8,8 +8,8 @@ use std::io::{Cursor, Read, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use essaim::validate::Verdict;
-use essaim::worker::{Job, Outcome, Pool};
+use essaim::app::worker::{Job, Outcome, Pool};
+use essaim::model::Verdict;
 use proptest::prelude::*;
 
 use super::util::{corpora, fixture, temp_config};

@@ -805,15 +805,15 @@ fn only_the_bytes_archived_are_removed_from_the_inbox() {
     let sha = essaim::ingest::hash_file(&p).unwrap().0;
     // A corrected file uploaded under the same name after it was read.
     std::fs::write(&p, b"corrected version").unwrap();
-    assert!(!essaim::pipeline::remove_exact(&p, &sha).unwrap());
+    assert!(!essaim::app::run::remove_exact(&p, &sha).unwrap());
     assert_eq!(std::fs::read(&p).unwrap(), b"corrected version");
     // The same bytes: removed.
     let sha2 = essaim::ingest::hash_file(&p).unwrap().0;
-    assert!(essaim::pipeline::remove_exact(&p, &sha2).unwrap());
+    assert!(essaim::app::run::remove_exact(&p, &sha2).unwrap());
     assert!(!p.exists());
     // A link swapped in is put back, never followed.
     std::os::unix::fs::symlink("/etc/passwd", &p).unwrap();
-    assert!(!essaim::pipeline::remove_exact(&p, &sha2).unwrap());
+    assert!(!essaim::app::run::remove_exact(&p, &sha2).unwrap());
     assert!(std::fs::symlink_metadata(&p)
         .unwrap()
         .file_type()
@@ -873,7 +873,7 @@ fn an_over_size_file_is_recorded_with_its_reason_and_left_in_the_inbox() {
 
 #[test]
 fn sheet_names_that_collide_once_cleaned_still_get_an_annotated_copy() {
-    use essaim::validate::header::Table;
+    use essaim::model::template::Table;
     use rust_xlsxwriter::Workbook;
     let dir = tempfile::tempdir().unwrap();
     let config = temp_config(dir.path());

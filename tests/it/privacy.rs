@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use essaim::config::Limits;
 use essaim::ingest::{self, SourceFile};
-use essaim::validate::header::{self, Field, Table};
+use essaim::model::limits::Limits;
+use essaim::model::template::{Field, Table};
+use essaim::validate::header;
 
 use super::util::{essaim, fixture, s};
 

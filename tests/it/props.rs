@@ -37,7 +37,7 @@ proptest! {
     fn counts_add_up_whatever_the_rows(rows in prop::collection::vec(prop::collection::vec(cell(), 11), 0..40)) {
         let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/essaim.toml")).unwrap();
         let ctx = Context::new(&config, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
-        let headers = essaim::validate::header::Table::Demandeurs.columns().iter().map(|c| c.header).collect::<Vec<_>>().join(";");
+        let headers = essaim::model::template::Table::Demandeurs.columns().iter().map(|c| c.header).collect::<Vec<_>>().join(";");
         let mut text = format!("{headers}\n");
         for r in &rows {
             text.push_str(&r.iter().map(|c| c.replace([';', '"', '\n', '\r'], " ")).collect::<Vec<_>>().join(";"));

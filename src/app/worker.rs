@@ -27,9 +27,10 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Limits};
+use crate::config::Config;
 use crate::identity::{HashKey, LoadData};
 use crate::ingest::SourceFile;
+use crate::model::limits::Limits;
 use crate::validate::{self, Context, FileReport};
 
 /// The first argument that makes the binary a worker.
@@ -355,7 +356,7 @@ pub fn main() -> std::process::ExitCode {
     }));
     match serve() {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(_) => std::process::ExitCode::from(crate::exit::CANNOT_RUN),
+        Err(_) => std::process::ExitCode::from(crate::model::exit::CANNOT_RUN),
     }
 }
 
@@ -398,7 +399,7 @@ pub fn judge(job: Job, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits
     });
     let data = std::mem::take(&mut report.data);
     let load = match key {
-        Some(k) if report.verdict != validate::Verdict::FileRejected => {
+        Some(k) if report.verdict != crate::model::Verdict::FileRejected => {
             Some(LoadData::hash(data, k))
         }
         _ => None,

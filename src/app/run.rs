@@ -11,12 +11,13 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::app::worker::{Job, Judgement, Outcome, Pool};
 use crate::config::Config;
 use crate::identity::{HashKey, KeyError, KeySource};
 use crate::ingest::{self, ReadError, SourceFile};
+use crate::model::Verdict;
 use crate::store::{FileLoad, Reception, Store};
-use crate::validate::{FileReport, Verdict};
-use crate::worker::{Job, Judgement, Outcome, Pool};
+use crate::validate::FileReport;
 
 /// Everything that stops a run.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +112,7 @@ impl RunReport {
     /// An inbox entry passed over counts as a refused file.
     pub fn exit_code(&self) -> u8 {
         let skipped = (!self.skipped.is_empty()).then_some(Verdict::FileRejected);
-        crate::cli::exit_code_of(self.files.iter().filter_map(|f| f.verdict).chain(skipped))
+        crate::model::exit_code_of(self.files.iter().filter_map(|f| f.verdict).chain(skipped))
     }
 
     pub fn outcome(&self) -> &'static str {
@@ -393,7 +394,7 @@ pub fn run(
         report.rows_accepted,
         report.rows_rejected,
     )?;
-    mail(config, store, &mut report);
+    super::notify::after_run(config, store, &mut report);
     Ok(report)
 }
 
@@ -673,37 +674,6 @@ pub fn remove_exact(path: &Path, sha256: &str) -> std::io::Result<bool> {
             Ok(false)
         }
     }
-}
-
-/// After the data work: a digest when any figure changed, and delivery of
-/// whatever is due (feedback, retries). Mail problems never fail the run.
-fn mail(config: &Config, store: &Store, report: &mut RunReport) {
-    let changed = report.recomputed
-        && match (store.latest_figures(), store.previous_figures()) {
-            (Ok(now), Ok(before)) => now != before,
-            _ => true,
-        };
-    let result = if changed {
-        crate::digest::send_digest(config, store).map(|d| {
-            report.digest = Some(d);
-        })
-    } else {
-        crate::digest::deliver::deliver_due(config, store, opts_now()).map(|d| {
-            report.digest = Some(crate::digest::DigestOutcome {
-                digest_id: None,
-                composed: 0,
-                delivery: d,
-            });
-        })
-    };
-    if let Err(e) = result {
-        tracing::error!(error = %e, "e-mail could not be handled; messages stay queued");
-        report.mail_error = Some(e.to_string());
-    }
-}
-
-fn opts_now() -> chrono::NaiveDateTime {
-    Utc::now().naive_utc()
 }
 
 fn purge(config: &Config, store: &Store, opts: &RunOptions) -> Result<usize, PipelineError> {

@@ -1,0 +1,135 @@
+//! Re-judging archived files (after aliases, rules or the hash key
+//! changed): every original read and checked first, then every file
+//! re-judged in worker processes and reloaded in one transaction, then the
+//! figures recomputed.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::model::Verdict;
+use crate::store::Store;
+
+use super::worker::{Job, Pool};
+
+/// Which archived files to re-judge (`None`s: every one).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub file: Option<String>,
+    pub structure: Option<String>,
+    pub period: Option<String>,
+    pub innovation: Option<String>,
+    /// Re-hash with the key now supplied (a rotation): every file only.
+    pub rotate_key: bool,
+}
+
+/// A file whose verdict moved.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub name: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Re-judges the selected archived files into `store` under `run_id`, and
+/// recomputes the figures. Returns how many files were re-judged and whose
+/// verdict moved.
+///
+/// # Errors
+/// When an original cannot be re-read (nothing then changes), the key is
+/// refused, or the store fails.
+pub fn reimport_into(
+    config: &Config,
+    store: &mut Store,
+    args: &Selection,
+    run_id: i64,
+) -> anyhow::Result<(usize, Vec<Change>)> {
+    let rotating = args.rotate_key;
+    anyhow::ensure!(
+        !rotating
+            || (args.file.is_none()
+                && args.structure.is_none()
+                && args.period.is_none()
+                && args.innovation.is_none()),
+        "--rotate-key re-hashes every file: use it with --all alone"
+    );
+    let key = super::run::hash_key(config, store, rotating)?;
+    let files = store.select_files(
+        args.file.as_deref(),
+        args.structure.as_deref(),
+        args.period.as_deref(),
+        args.innovation.as_deref(),
+    )?;
+    // Every original is read and checked before anything changes: a file
+    // that cannot be re-read stops the whole re-import, named.
+    let mut problems = Vec::new();
+    if rotating {
+        for name in store.purged_with_records()? {
+            problems.push(format!(
+                "{name}: original deleted by the retention period, its people cannot be re-hashed"
+            ));
+        }
+    }
+    let mut originals = Vec::new();
+    for (sha, name, before, archive_path) in &files {
+        let Some(path) = archive_path else {
+            // Refused before it could be read (too large): nothing stored.
+            continue;
+        };
+        match read_archived(Path::new(path), sha) {
+            Ok(bytes) => originals.push((name.clone(), before.clone(), bytes)),
+            Err(e) => problems.push(format!("{name} ({path}): {e}")),
+        }
+    }
+    anyhow::ensure!(
+        problems.is_empty(),
+        "{} archived original(s) cannot be re-read; nothing was changed:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+    let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
+    let judged: Vec<_> = originals
+        .par_iter()
+        .map(|(name, _, bytes)| {
+            let job = Job {
+                name: name.clone(),
+                bytes: bytes.clone(),
+                annotate: false,
+            };
+            let j = pool.judge(&job).into_judgement(name, bytes);
+            (j.report, j.load)
+        })
+        .collect();
+    drop(pool);
+    let mut changes = Vec::new();
+    for ((name, before, _), (report, _)) in originals.iter().zip(&judged) {
+        let after = match report.verdict {
+            Verdict::Accepted => "accepted",
+            Verdict::RowsRejected => "rows_rejected",
+            Verdict::FileRejected => "file_rejected",
+        };
+        if after != before {
+            changes.push(Change {
+                name: name.clone(),
+                before: before.clone(),
+                after: after.to_string(),
+            });
+        }
+    }
+    let fingerprint = rotating.then(|| key.fingerprint());
+    store.reload_files(&judged, fingerprint.as_deref())?;
+    store.recompute(run_id, &config.registry)?;
+    Ok((judged.len(), changes))
+}
+
+/// The bytes of an archived original, checked against its hash.
+fn read_archived(path: &Path, sha256: &str) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    let found = crate::ingest::SourceFile::from_bytes(path, bytes, chrono::Utc::now());
+    anyhow::ensure!(
+        found.sha256 == sha256,
+        "the archived copy does not match its hash: the archive is damaged"
+    );
+    Ok(found.bytes.to_vec())
+}
