@@ -6,6 +6,8 @@
 //! process so that its peak memory (VmHWM) is its own. Inputs are generated
 //! once into `$CARGO_TARGET_DIR/essaim-bench/` (or the system temp dir).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Cursor;

@@ -9,6 +9,8 @@
 //!
 //! Each measurement runs in a child process for its own peak memory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -43,7 +45,7 @@ fn history_inbox(rows: usize) -> PathBuf {
     let jobs: Vec<(usize, usize)> = (0..structures.len())
         .flat_map(|s| (0..40).map(move |q| (s, q)))
         .collect();
-    if std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0) == jobs.len() {
+    if std::fs::read_dir(&inbox).map_or(0, std::iter::Iterator::count) == jobs.len() {
         return inbox;
     }
     std::fs::create_dir_all(&inbox).unwrap();
@@ -121,7 +123,7 @@ fn child_history(work: &Path, inbox: &Path) {
         std::env::set_var(
             "ESSAIM_HASH_KEY",
             "bench-key-0123456789abcdef0123456789abcdef",
-        )
+        );
     };
     let mut store = Store::open(&config.data).unwrap();
     let t = Instant::now();

@@ -134,7 +134,7 @@ mod floors {
                 }
                 match floor_of(&dep) {
                     None => {
-                        broken.push(format!("{}: `crate::{dep}` is on no floor", rel.display()))
+                        broken.push(format!("{}: `crate::{dep}` is on no floor", rel.display()));
                     }
                     Some(theirs) if theirs > mine => broken.push(format!(
                         "{}: `{top}` (floor {mine}) imports `crate::{dep}` (floor {theirs})",

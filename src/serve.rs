@@ -297,8 +297,9 @@ mod tests {
 
     #[test]
     fn nightly_job_keeps_its_paris_time_across_daylight_saving() {
-        // 02:30 does not exist on 2026-03-29 in Paris (clocks jump 02:00 -> 03:00);
-        // around both changes the job stays at its wall-clock time.
+        // Clocks jump 02:00 -> 03:00 in Paris on 2026-03-29 and back on
+        // 2026-10-25: a job at 07:30 stays at 07:30 wall-clock time around
+        // both changes (its UTC time moves by an hour).
         let from = DateTime::parse_from_rfc3339("2026-03-27T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);

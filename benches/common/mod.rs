@@ -18,8 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// `$CARGO_TARGET_DIR/essaim-bench/` (or the system temp dir).
 pub fn bench_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
+        .map_or_else(std::env::temp_dir, PathBuf::from)
         .join("essaim-bench")
 }
 
@@ -38,7 +37,7 @@ pub fn peak_rss_kib() -> u64 {
     // SAFETY: getrusage fills the struct it is given.
     let children = unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &raw mut u) == 0 {
             u64::try_from(u.ru_maxrss).unwrap_or(0)
         } else {
             0

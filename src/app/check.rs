@@ -58,7 +58,7 @@ pub fn judge_all(
                         tracing::warn!(file = %crate::text::printable(&file.name, 120), detail = %detail, "file refused: its worker failed");
                     }
                     let mut j = outcome.into_judgement(&file.name, &job.bytes);
-                    j.report.path = path.clone();
+                    j.report.path.clone_from(path);
                     tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?j.report.verdict, "file judged");
                     Judged {
                         report: j.report,

@@ -618,10 +618,10 @@ fn handle(
                 match remove_exact(&c.path, &fr.sha256) {
                     Ok(true) => {}
                     Ok(false) => {
-                        tracing::info!(file = %crate::text::printable(&fr.name, 120), "the inbox entry changed since it was read: left in place for the next run")
+                        tracing::info!(file = %crate::text::printable(&fr.name, 120), "the inbox entry changed since it was read: left in place for the next run");
                     }
                     Err(e) => {
-                        tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "could not remove the archived file from the inbox")
+                        tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "could not remove the archived file from the inbox");
                     }
                 }
             }

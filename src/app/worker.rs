@@ -224,7 +224,7 @@ impl Pool {
                         rlim_cur: memory,
                         rlim_max: memory,
                     };
-                    if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                    if libc::setrlimit(libc::RLIMIT_AS, &raw const lim) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
                     Ok(())

@@ -21,7 +21,7 @@ use crate::logging::LogFormat;
 
 /// essaim: ingest, validate and report the AIS#Emploi structures' files.
 #[derive(Debug, Parser)]
-#[command(name = "essaim", version, about, long_about = None, after_help = "Exit codes: 0 all accepted, 1 some rows rejected, 2 some file rejected, 3 could not run.")]
+#[command(name = "essaim", version, about, long_about = None, after_help = "Exit codes: 0 all accepted, 1 some rows rejected, 2 some file rejected (or an inbox entry passed over), 3 could not run, 4 another essaim process held the data folder too long.")]
 pub struct Cli {
     /// Configuration file.
     #[arg(

@@ -28,7 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ods"));
     let bytes = if is_ods {
-        book.to_ods()
+        book.to_ods()?
     } else {
         book.to_xlsx()?
     };

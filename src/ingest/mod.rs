@@ -347,7 +347,7 @@ pub fn stream(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Str
             }));
             let result = result.map(|r| r.and_then(|()| out.flush()));
             let failure = match result {
-                Ok(Ok(())) | Ok(Err(ReadError::Stopped)) => None,
+                Ok(Ok(()) | Err(ReadError::Stopped)) => None,
                 Ok(Err(e)) => Some(e),
                 Err(_) => Some(ReadError::Corrupt("erreur interne du lecteur".into())),
             };

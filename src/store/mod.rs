@@ -702,7 +702,7 @@ impl Store {
                 phase = what,
                 elapsed_ms = t0.elapsed().as_millis() as u64,
                 "recomputation"
-            )
+            );
         };
         tx.execute_batch("DELETE FROM ref_innovations; DELETE FROM ref_structures;")
             .ctx("clear reference")?;

@@ -119,8 +119,9 @@ impl SBook {
     /// The workbook as xlsx bytes.
     ///
     /// # Errors
-    /// rust_xlsxwriter errors (a sheet name too long, ...).
-    pub fn to_xlsx(&self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    /// rust_xlsxwriter errors (a sheet name too long, ...), or the 1904
+    /// date system that could not be declared.
+    pub fn to_xlsx(&self) -> Result<Vec<u8>, SynthError> {
         use rust_xlsxwriter::{Format, Formula, Workbook};
         let mut book = Workbook::new();
         let date = Format::new().set_num_format("dd/mm/yyyy");
@@ -162,19 +163,25 @@ impl SBook {
         }
         let bytes = book.save_to_buffer()?;
         if self.date_1904 {
-            Ok(set_1904(&bytes).unwrap_or(bytes))
+            set_1904(&bytes)
         } else {
             Ok(bytes)
         }
     }
 
     /// The workbook as ods bytes.
-    pub fn to_ods(&self) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// Zip writing errors.
+    pub fn to_ods(&self) -> Result<Vec<u8>, SynthError> {
         ods::write(self)
     }
 
     /// One sheet as CSV text with the given delimiter (dates as dd/mm/yyyy).
-    pub fn sheet_to_csv(&self, sheet: &str, delimiter: u8) -> String {
+    ///
+    /// # Errors
+    /// CSV writing errors.
+    pub fn sheet_to_csv(&self, sheet: &str, delimiter: u8) -> Result<String, SynthError> {
         let mut w = csv::WriterBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
@@ -182,10 +189,11 @@ impl SBook {
         if let Some(s) = self.sheets.iter().find(|s| s.name == sheet) {
             for row in &s.rows {
                 let fields: Vec<String> = row.iter().map(csv_text).collect();
-                let _ = w.write_record(&fields);
+                w.write_record(&fields)?;
             }
         }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        let bytes = w.into_inner().map_err(|e| SynthError::Io(e.into_error()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 
@@ -210,26 +218,38 @@ pub fn excel_serial(d: NaiveDate) -> f64 {
     (d - base).num_days() as f64
 }
 
+/// Why a workbook could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Rewrites `xl/workbook.xml` to declare the 1904 date system.
-fn set_1904(xlsx: &[u8]) -> Option<Vec<u8>> {
-    let mut src = zip::ZipArchive::new(Cursor::new(xlsx)).ok()?;
+fn set_1904(xlsx: &[u8]) -> Result<Vec<u8>, SynthError> {
+    let mut src = zip::ZipArchive::new(Cursor::new(xlsx))?;
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..src.len() {
-        let mut f = src.by_index(i).ok()?;
-        let name = f.name().ok()?.to_string();
+        let mut f = src.by_index(i)?;
+        let name = f.name()?.to_string();
         let mut data = Vec::new();
-        f.read_to_end(&mut data).ok()?;
+        f.read_to_end(&mut data)?;
         if name == "xl/workbook.xml" {
-            let s = String::from_utf8(data).ok()?.replacen(
+            let s = String::from_utf8_lossy(&data).replacen(
                 "<workbookPr ",
                 "<workbookPr date1904=\"1\" ",
                 1,
             );
             data = s.into_bytes();
         }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .ok()?;
-        out.write_all(&data).ok()?;
+        out.start_file(name, zip::write::SimpleFileOptions::default())?;
+        out.write_all(&data)?;
     }
-    Some(out.finish().ok()?.into_inner())
+    Ok(out.finish()?.into_inner())
 }

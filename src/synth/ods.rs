@@ -4,7 +4,7 @@
 
 use std::io::{Cursor, Write};
 
-use super::{SBook, SCell};
+use super::{SBook, SCell, SynthError};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -13,7 +13,7 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(super) fn write(book: &SBook) -> Vec<u8> {
+pub(super) fn write(book: &SBook) -> Result<Vec<u8>, SynthError> {
     let mut content = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2"><office:body><office:spreadsheet>"#,
@@ -67,9 +67,8 @@ pub(super) fn write(book: &SBook) -> Vec<u8> {
         ("META-INF/manifest.xml", manifest.as_bytes(), deflated),
     ];
     for (name, data, opts) in parts {
-        if zip.start_file(name, opts).is_ok() {
-            let _ = zip.write_all(data);
-        }
+        zip.start_file(name, opts)?;
+        zip.write_all(data)?;
     }
-    zip.finish().map(|c| c.into_inner()).unwrap_or_default()
+    Ok(zip.finish()?.into_inner())
 }

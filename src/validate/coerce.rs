@@ -276,7 +276,7 @@ mod tests {
         );
         // A number cell that lost its leading zeros is restored.
         assert_eq!(
-            company_id(&Cell::Number(572132700012.0)),
+            company_id(&Cell::Number(572_132_700_012.0)),
             Ok(CompanyId::Siret("00572132700012".into()))
         );
         assert!(company_id(&text("1234")).is_err());

@@ -306,7 +306,7 @@ fn server_down_then_up_delivers_exactly_once() {
         .iter()
         .map(|m| m["message_id"].as_str().unwrap())
         .collect();
-    ids.sort();
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 8, "each message once");
 }

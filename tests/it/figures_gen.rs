@@ -389,7 +389,7 @@ fn book(code: &str, innovation: &str, period: &str, f: &FileSpec) -> SBook {
         let exit = r.situation != "En cours";
         js.row(vec![
             if r.with_id {
-                SCell::Text(format!("{:07}P", p))
+                SCell::Text(format!("{p:07}P"))
             } else {
                 SCell::Empty
             },
@@ -487,7 +487,9 @@ fn write(
                 ("Professionnels", "professionnels"),
             ] {
                 if b.sheets.iter().any(|x| x.name == sheet) {
-                    let text = b.sheet_to_csv(sheet, if s % 20 == 3 { b';' } else { b',' });
+                    let text = b
+                        .sheet_to_csv(sheet, if s % 20 == 3 { b';' } else { b',' })
+                        .unwrap();
                     let bytes = if s % 20 == 3 {
                         encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
                     } else {
@@ -501,7 +503,7 @@ fn write(
                 }
             }
         }
-        7 => std::fs::write(dir.join(format!("{stem}.ods")), b.to_ods()).unwrap(),
+        7 => std::fs::write(dir.join(format!("{stem}.ods")), b.to_ods().unwrap()).unwrap(),
         _ => std::fs::write(dir.join(format!("{stem}.xlsx")), b.to_xlsx().unwrap()).unwrap(),
     }
 }
@@ -556,7 +558,7 @@ fn regenerate_figures() {
     // The same bytes twice under another name.
     let first = std::fs::read_dir(&dir)
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
         .unwrap();

@@ -150,7 +150,7 @@ fn after_mutated_files_the_workers_still_judge_a_valid_file() {
         };
         match harness().pool.judge(&job) {
             Outcome::Judged(j) => {
-                assert_eq!(j.report.verdict, Verdict::Accepted, "{:?}", j.report.reason)
+                assert_eq!(j.report.verdict, Verdict::Accepted, "{:?}", j.report.reason);
             }
             Outcome::Failed { detail } => panic!("{detail}"),
         }

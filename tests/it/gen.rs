@@ -334,7 +334,7 @@ fn value_drift() -> SBook {
     ];
     let companies = vec![
         cells![
-            572132700012.0,
+            572_132_700_012.0,
             "Transports Girondins",
             "ENTREPRISE",
             "immersion (pmsmp)",
@@ -603,7 +603,7 @@ fn missing_sheet() -> SBook {
 
 fn write_all_formats(dir: &Path, stem: &str, b: &SBook, csv_names: Option<(&str, &str)>) {
     std::fs::write(dir.join(format!("{stem}.xlsx")), b.to_xlsx().unwrap()).unwrap();
-    std::fs::write(dir.join(format!("{stem}.ods")), b.to_ods()).unwrap();
+    std::fs::write(dir.join(format!("{stem}.ods")), b.to_ods().unwrap()).unwrap();
     if let Some((code, period)) = csv_names {
         let csv_dir = dir.join("csv");
         std::fs::create_dir_all(&csv_dir).unwrap();
@@ -613,7 +613,7 @@ fn write_all_formats(dir: &Path, stem: &str, b: &SBook, csv_names: Option<(&str,
             ("Professionnels", "professionnels"),
         ] {
             if b.sheets.iter().any(|s| s.name == sheet) {
-                let text = b.sheet_to_csv(sheet, b';');
+                let text = b.sheet_to_csv(sheet, b';').unwrap();
                 std::fs::write(
                     csv_dir.join(format!("{code}_{period}_{table}__{stem}.csv")),
                     text,
@@ -681,26 +681,26 @@ fn regenerate_fixtures() {
     let good = valid().to_xlsx().unwrap();
     std::fs::write(v.join("tronque.xlsx"), &good[..good.len() / 2]).unwrap();
     // An ODS file named .xls is read as what it is.
-    std::fs::write(v.join("ods-deguise.xls"), valid().to_ods()).unwrap();
+    std::fs::write(v.join("ods-deguise.xls"), valid().to_ods().unwrap()).unwrap();
 
     // CSV: one table per file, named <code>_<period>_<table>.csv.
     let c = v.join("csv");
     std::fs::create_dir_all(&c).unwrap();
     let js = valid();
-    let utf8_comma = js.sheet_to_csv("Demandeurs d'emploi", b',');
+    let utf8_comma = js.sheet_to_csv("Demandeurs d'emploi", b',').unwrap();
     std::fs::write(
         c.join("TAPAJ-TLS-06_2019-T1_demandeurs.csv"),
         format!("\u{feff}{utf8_comma}"),
     )
     .unwrap();
-    let semicolon = js.sheet_to_csv("Entreprises et partenaires", b';');
+    let semicolon = js.sheet_to_csv("Entreprises et partenaires", b';').unwrap();
     let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&semicolon);
     std::fs::write(
         c.join("TAPAJ-TLS-06_2019-T1_entreprises.csv"),
         cp1252.as_ref(),
     )
     .unwrap();
-    let pros = js.sheet_to_csv("Professionnels", b';');
+    let pros = js.sheet_to_csv("Professionnels", b';').unwrap();
     let (pros1252, _, _) = encoding_rs::WINDOWS_1252.encode(&pros);
     std::fs::write(
         c.join("TAPAJ-TLS-06_2019-T1_professionnels.csv"),
@@ -708,14 +708,18 @@ fn regenerate_fixtures() {
     )
     .unwrap();
     std::fs::write(c.join("TAPAJ-TLS-06_2019-T2_demandeurs.csv"), "").unwrap();
-    let invalid = invalid_rows().sheet_to_csv("Demandeurs d'emploi", b';');
+    let invalid = invalid_rows()
+        .sheet_to_csv("Demandeurs d'emploi", b';')
+        .unwrap();
     let (inv1252, _, _) = encoding_rs::WINDOWS_1252.encode(&invalid);
     std::fs::write(
         c.join("TAPAJ-RUN-07_2019-T1_demandeurs.csv"),
         inv1252.as_ref(),
     )
     .unwrap();
-    let drift = header_drift().sheet_to_csv("demandeurs d’emploi ", b';');
+    let drift = header_drift()
+        .sheet_to_csv("demandeurs d’emploi ", b';')
+        .unwrap();
     std::fs::write(c.join("TAPAJ-DIJ-08_2019-T1_demandeurs.csv"), drift).unwrap();
     std::fs::write(c.join("export-sans-nom.csv"), utf8_comma.as_bytes()).unwrap();
     std::fs::write(
@@ -728,7 +732,9 @@ fn regenerate_fixtures() {
         utf8_comma.as_bytes(),
     )
     .unwrap();
-    let missing = missing_column().sheet_to_csv("Demandeurs d'emploi", b';');
+    let missing = missing_column()
+        .sheet_to_csv("Demandeurs d'emploi", b';')
+        .unwrap();
     std::fs::write(c.join("TAPAJ-NAN-09_2019-T1_demandeurs.csv"), missing).unwrap();
 
     // The sample inbox the README's main command runs on.
@@ -742,7 +748,9 @@ fn regenerate_fixtures() {
     .unwrap();
     std::fs::write(
         inbox.join("JESS-BDX-01_2019-T2.ods"),
-        with_structure("JESS-BDX-01", "Jeun_ESS_Créative", "2019-T2").to_ods(),
+        with_structure("JESS-BDX-01", "Jeun_ESS_Créative", "2019-T2")
+            .to_ods()
+            .unwrap(),
     )
     .unwrap();
     std::fs::write(

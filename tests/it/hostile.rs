@@ -579,7 +579,7 @@ fn validate_output_never_leaks_a_birth_date_or_runs_a_formula() {
         if format == "csv" {
             let mut r = csv::Reader::from_reader(run.stdout.as_bytes());
             for rec in r.records() {
-                for cell in rec.unwrap().iter() {
+                for cell in &rec.unwrap() {
                     assert!(
                         !(cell.starts_with('=')
                             || cell.starts_with('+')
@@ -661,9 +661,11 @@ fn modification_times_steer_neither_supersession_nor_retention() {
     let inbox = dir.path().join("inbox");
     let header = "Identifiant France Travail;Code postal;Date d'entrée;Durée de chômage (mois)\n";
     let rows = |n: usize| -> String {
-        (0..n)
-            .map(|i| format!("{}ZZ{i};75011;04/02/2019;14\n", 1000 + i))
-            .collect()
+        (0..n).fold(String::new(), |mut out, i| {
+            use std::fmt::Write as _;
+            let _ = writeln!(out, "{}ZZ{i};75011;04/02/2019;14", 1000 + i);
+            out
+        })
     };
     let write = |name: &str, body: String, secs: u64| {
         let p = inbox.join(name);
@@ -706,19 +708,17 @@ fn modification_times_steer_neither_supersession_nor_retention() {
 }
 
 fn walk_count(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    walk_count(&p)
-                } else {
-                    1
-                }
-            })
-            .sum()
+    std::fs::read_dir(dir).map_or(0, |rd| {
+        rd.map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk_count(&p)
+            } else {
+                1
+            }
         })
-        .unwrap_or(0)
+        .sum()
+    })
 }
 
 #[test]

@@ -23,7 +23,8 @@ pub fn identity_values() -> BTreeSet<String> {
         };
         for sheet in &wb.sheets {
             for table in [Table::Demandeurs, Table::Professionnels] {
-                let Ok(map) = header::locate(sheet, table, &Default::default()) else {
+                let Ok(map) = header::locate(sheet, table, &std::collections::BTreeMap::default())
+                else {
                     continue;
                 };
                 for (field, (col, _)) in &map.columns {

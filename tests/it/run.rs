@@ -393,7 +393,7 @@ fn reimport_after_an_alias_change_moves_the_figures_and_is_recorded() {
         dry.stdout
     );
     assert!(
-        dry.stdout.contains("Structures") && dry.stdout.contains("*"),
+        dry.stdout.contains("Structures") && dry.stdout.contains('*'),
         "{}",
         dry.stdout
     );

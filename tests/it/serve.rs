@@ -93,12 +93,10 @@ fn serve_picks_up_a_dropped_file_and_stops_cleanly_on_sigterm() {
     drop_into(&dir.path().join("inbox"), &fixture_files("inbox")[..1]);
     let outbox = dir.path().join("data/outbox");
     let digest_sent = wait_until(Duration::from_secs(60), || {
-        std::fs::read_dir(&outbox)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .any(|e| e.file_name().to_string_lossy().starts_with("digest-"))
-            })
-            .unwrap_or(false)
+        std::fs::read_dir(&outbox).is_ok_and(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with("digest-"))
+        })
     });
     assert!(
         digest_sent,
@@ -233,13 +231,11 @@ fn a_failed_job_is_recorded_and_mailed_to_the_operators_and_serve_goes_on() {
     let mut child = serve(&config, &log);
     let outbox = dir.path().join("data/outbox");
     let alerts = || {
-        std::fs::read_dir(&outbox)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("alerte-"))
-                    .count()
-            })
-            .unwrap_or(0)
+        std::fs::read_dir(&outbox).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("alerte-"))
+                .count()
+        })
     };
     // Two alerts: the scheduler kept going after the first failure.
     assert!(
