@@ -90,10 +90,56 @@ impl Persons {
     }
 }
 
-/// How many distinct things a report can say (its low 12 bits: the
-/// unemployment duration in months, capped at 1023, an exit, an exit into
-/// employment; see `store/recompute/current_rows.sql`).
-pub const SAYS: usize = 1 << 12;
+/// The layout of the packed `report` integer, in one place: built by
+/// `store/recompute/current_rows.sql` (whose `{{NAME}}` placeholders are
+/// these constants, filled by [`layout::sql`]) and read by [`tally_latest`]
+/// and the store. From high bits to low: the file's order, the row number,
+/// the unemployment duration in months (capped), an exit, an exit into
+/// employment.
+pub mod layout {
+    /// Where the file's order starts.
+    pub const FILE_ORDER_SHIFT: u32 = 43;
+    /// Files one recomputation can order (20 bits).
+    pub const FILE_ORDER_LIMIT: i64 = 1 << 20;
+    /// Where the row number starts.
+    pub const ROW_SHIFT: u32 = 12;
+    /// Where the duration in months starts.
+    pub const MONTHS_SHIFT: u32 = 2;
+    /// The largest duration kept (10 bits).
+    pub const MONTHS_MAX: i64 = 1023;
+    /// Set when the report is an exit.
+    pub const EXIT_BIT: i64 = 1 << 1;
+    /// Set when the report is an exit into employment.
+    pub const EMPLOYMENT_BIT: i64 = 1;
+
+    // The fields never overlap, and rows up to the largest sheet fit below
+    // the file's order: checked when the program is compiled.
+    const _: () = assert!(EXIT_BIT & EMPLOYMENT_BIT == 0);
+    const _: () = assert!(MONTHS_MAX << MONTHS_SHIFT < 1 << ROW_SHIFT);
+    const _: () = assert!((MONTHS_MAX << MONTHS_SHIFT) & (EXIT_BIT | EMPLOYMENT_BIT) == 0);
+    const _: () = assert!((i32::MAX as i64) < 1 << (FILE_ORDER_SHIFT - ROW_SHIFT));
+    const _: () = assert!((FILE_ORDER_LIMIT - 1) << FILE_ORDER_SHIFT > 0);
+
+    /// `sql` with every `{{NAME}}` placeholder replaced by its constant.
+    ///
+    /// # Panics
+    /// When a placeholder names no constant: a programming error caught by
+    /// this module's test over `current_rows.sql`.
+    pub fn sql(sql: &str) -> String {
+        let out = sql
+            .replace("{{FILE_ORDER_SHIFT}}", &FILE_ORDER_SHIFT.to_string())
+            .replace("{{FILE_ORDER_LIMIT}}", &FILE_ORDER_LIMIT.to_string())
+            .replace("{{ROW_SHIFT}}", &ROW_SHIFT.to_string())
+            .replace("{{MONTHS_SHIFT}}", &MONTHS_SHIFT.to_string())
+            .replace("{{MONTHS_MAX}}", &MONTHS_MAX.to_string());
+        assert!(!out.contains("{{"), "an unknown placeholder in {sql}");
+        out
+    }
+}
+
+/// How many distinct things a report can say (its bits below the row
+/// number: the unemployment duration, an exit, an exit into employment).
+pub const SAYS: usize = 1 << layout::ROW_SHIFT;
 
 /// One current job-seeker row: its person, its report (greater is later;
 /// the low bits say what it reports) and the numbers of its four scopes
@@ -140,6 +186,13 @@ mod tests {
     }
 
     #[test]
+    fn the_report_layout_fills_every_placeholder_and_its_fields_do_not_overlap() {
+        let sql = layout::sql(include_str!("../store/recompute/current_rows.sql"));
+        assert!(sql.contains("<< 43"), "{sql}");
+        assert!(sql.contains(">= 1048576"), "{sql}");
+    }
+
+    #[test]
     fn linked_keys_form_one_person_with_the_oldest_key() {
         let mut p = Persons::new(20);
         // 7-3 and 3-9 link three keys through a middle one; 20-12 stand apart.
@@ -169,7 +222,9 @@ mod tests {
     fn report(person: i64, order: i64, months: i64, exit: bool, scopes: [u32; 4]) -> Report {
         Report {
             person,
-            report: (order << 12) | (months << 2) | (i64::from(exit) << 1),
+            report: (order << layout::ROW_SHIFT)
+                | (months << layout::MONTHS_SHIFT)
+                | if exit { layout::EXIT_BIT } else { 0 },
             scopes,
         }
     }
@@ -187,7 +242,9 @@ mod tests {
         ];
         let c = tally_latest(&mut rows, 12);
         let at = |scope: usize, months: usize, exit: bool| {
-            c[scope * SAYS + (months << 2 | usize::from(exit) << 1)]
+            c[scope * SAYS
+                + (months << layout::MONTHS_SHIFT
+                    | if exit { layout::EXIT_BIT as usize } else { 0 })]
         };
         // National and innovation 1: person 1's latest is the exit, person 2's the 30 months.
         for scope in [0, 1, 3] {

@@ -42,3 +42,22 @@ CREATE TABLE IF NOT EXISTS meta (
 -- set: entries recorded by modification time are read again once (repeats
 -- change nothing).
 DELETE FROM inbox_seen;
+
+-- The registries as of the last recomputation (rewritten by each), which
+-- the views join: created here rather than by the program, like every
+-- other table. Earlier binaries created them at every open.
+CREATE TABLE IF NOT EXISTS ref_innovations (
+    code VARCHAR PRIMARY KEY,
+    name VARCHAR,
+    phase VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ref_structures (
+    code VARCHAR PRIMARY KEY,
+    name VARCHAR,
+    innovation VARCHAR,
+    departement VARCHAR
+);
+
+-- The loaded-state counter's one row (the indicators remember which
+-- version of the loaded data they reflect).
+INSERT INTO state SELECT 1, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM state);

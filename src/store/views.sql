@@ -10,6 +10,11 @@
 -- Replaced in schema version 2 by the recomputation's `latest` table.
 DROP VIEW IF EXISTS job_seekers_latest;
 
+-- The long-term unemployed (DELD): unemployed for 12 months or more at
+-- entry. The one place this rule is written; deld.sql and the digest's
+-- chart both call it.
+CREATE OR REPLACE MACRO is_deld(months) AS months >= 12;
+
 CREATE OR REPLACE VIEW current_tables AS
 SELECT sha256, tbl FROM (
     SELECT f.sha256, t.tbl,

@@ -7,9 +7,9 @@
 -- seeker_rows: one row per accepted row of those files: its key numbers,
 --   its scopes, and `report`, one integer that both orders the reports and
 --   carries what the indicators read:
---     bits 43..62 the file's order, bits 12..42 the row number,
---     bits 2..11 the unemployment duration in months (capped at 1023),
---     bit 1 an exit, bit 0 an exit into employment.
+--     from high bits to low: the file's order, the row number, the
+--     unemployment duration in months (capped), an exit (bit 1), an exit
+--     into employment (bit 0): `identity::persons::layout`.
 --   The greatest `report` of a person within a scope is their latest.
 
 CREATE OR REPLACE TEMP TABLE scopes AS
@@ -34,16 +34,18 @@ JOIN scopes d ON d.scope_kind = 'departement' AND d.scope = f.departement
 JOIN scopes p ON p.scope_kind = 'period' AND p.scope = f.period
 JOIN scopes s ON s.scope_kind = 'structure' AND s.scope = f.structure;
 
--- The file's order has 20 bits in `report`.
-SELECT error(count(*) || ' current job-seeker files: a recomputation orders at most 1,048,575')
+-- The file's order has 20 bits in `report`. (Names in double braces are
+-- the layout's constants, `identity::persons::layout`, filled in when this
+-- file runs.)
+SELECT error(count(*) || ' current job-seeker files: a recomputation orders fewer than {{FILE_ORDER_LIMIT}}')
 FROM seeker_files
-HAVING count(*) >= 1048576;
+HAVING count(*) >= {{FILE_ORDER_LIMIT}};
 
 CREATE OR REPLACE TEMP TABLE seeker_rows AS
 SELECT j.id_no, j.name_no,
-       (f.file_order << 43)
-         | (j.row_number::BIGINT << 12)
-         | (least(j.unemployment_months, 1023)::BIGINT << 2)
+       (f.file_order << {{FILE_ORDER_SHIFT}})
+         | (j.row_number::BIGINT << {{ROW_SHIFT}})
+         | (least(j.unemployment_months, {{MONTHS_MAX}})::BIGINT << {{MONTHS_SHIFT}})
          | (j.is_exit::BIGINT << 1)
          | j.is_employment::BIGINT AS report,
        f.innovation_no, f.departement_no, f.period_no, f.structure_no

@@ -174,7 +174,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT innovation, period, count(*) FILTER (WHERE unemployment_months >= 12) FROM (
+                "SELECT innovation, period, count(*) FILTER (WHERE is_deld(unemployment_months)) FROM (
                      SELECT * FROM current_job_seekers WHERE (?1 IS NULL OR departement = ?1) AND person_id IS NOT NULL
                      QUALIFY row_number() OVER (PARTITION BY innovation, period, person_id ORDER BY received_at DESC, file_name DESC, row_number DESC) = 1)
                  GROUP BY innovation, period, period_end ORDER BY period_end, innovation",

@@ -1,0 +1,237 @@
+//! Loading a file: its history row, the tables it carries, its rejections,
+//! its records (identities already keyed hashes), its inbox entry and its
+//! feedback message, in one transaction; and reloading re-judged files.
+
+use duckdb::params;
+
+use crate::identity::LoadData;
+use crate::model::Verdict;
+use crate::validate::FileReport;
+
+use super::{Ctx, FileLoad, Result, Store};
+
+impl Store {
+    /// Loads one received file in a single transaction: its history row,
+    /// the tables it carries, its rejections, its records (identities
+    /// already keyed hashes), the inbox entry and the feedback message.
+    /// The original must already be archived.
+    ///
+    /// # Errors
+    /// SQL errors; nothing of the file is then stored.
+    pub fn load_file(&mut self, f: &FileLoad<'_>) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin file load")?;
+        let report = f.report;
+        let (rows, accepted, rejected) = report.totals();
+        let verdict = verdict_name(report.verdict);
+        let declared = f.load.and_then(|l| l.declared_professionals);
+        tx.execute(
+            "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, reason,
+                                rows_read, rows_accepted, rows_rejected, declared_professionals, archive_path, mtime_hint, rejections_omitted)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                report.sha256,
+                report.name,
+                report.size as i64,
+                report.format.map(|f| f.label()),
+                report.structure,
+                report.innovation,
+                report.period.map(|p| p.to_string()),
+                report.period.map(|p| p.end()),
+                f.received.at,
+                f.run_id,
+                verdict,
+                report.reason,
+                rows as i64,
+                accepted as i64,
+                rejected as i64,
+                declared.map(i64::from),
+                f.archive_path.map(|p| p.to_string_lossy().to_string()),
+                f.received.hint,
+                report.rejections_omitted as i64,
+            ],
+        )
+        .ctx("insert file")?;
+        insert_content(&tx, report, f.load)?;
+        if let Some((path, size, stamp)) = f.inbox {
+            tx.execute(
+                "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
+                params![path, size as i64, stamp, report.sha256],
+            )
+            .ctx("record inbox entry")?;
+        }
+        if let Some(m) = f.message {
+            tx.execute(
+                "INSERT INTO messages (id, kind, recipient, subject, created_at, state, attempts, eml_path)
+                 VALUES (?, ?, ?, ?, now(), 'pending', 0, ?) ON CONFLICT DO NOTHING",
+                params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
+            )
+            .ctx("record feedback message")?;
+        }
+        tx.execute("UPDATE state SET version = version + 1", [])
+            .ctx("bump state")?;
+        tx.commit().ctx("commit file load")?;
+        Ok(())
+    }
+
+    /// Replaces what is stored of archived files by a new judgement of the
+    /// same bytes (after aliases, rules or the hash key changed), all in one
+    /// transaction: either every file is re-judged or none. Reception times
+    /// and history rows stay. With `fingerprint`, the new key's fingerprint
+    /// is recorded in the same transaction (a key rotation).
+    ///
+    /// # Errors
+    /// SQL errors; every file then stays as it was.
+    pub fn reload_files(
+        &mut self,
+        judged: &[(FileReport, Option<LoadData>)],
+        fingerprint: Option<&str>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin reload")?;
+        for (report, load) in judged {
+            for table in [
+                "file_tables",
+                "rejections",
+                "job_seekers",
+                "companies",
+                "professionals",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE sha256 = ?"),
+                    params![report.sha256],
+                )
+                .ctx("clear file content")?;
+            }
+            let (rows, accepted, rejected) = report.totals();
+            tx.execute(
+                "UPDATE files SET format = ?, structure = ?, innovation = ?, period = ?, period_end = ?, verdict = ?, reason = ?,
+                                  rows_read = ?, rows_accepted = ?, rows_rejected = ?, declared_professionals = ?, rejections_omitted = ? WHERE sha256 = ?",
+                params![
+                    report.format.map(|f| f.label()),
+                    report.structure,
+                    report.innovation,
+                    report.period.map(|p| p.to_string()),
+                    report.period.map(|p| p.end()),
+                    verdict_name(report.verdict),
+                    report.reason,
+                    rows as i64,
+                    accepted as i64,
+                    rejected as i64,
+                    load.as_ref().and_then(|l| l.declared_professionals).map(i64::from),
+                    report.rejections_omitted as i64,
+                    report.sha256,
+                ],
+            )
+            .ctx("update file")?;
+            insert_content(&tx, report, load.as_ref())?;
+        }
+        if let Some(fp) = fingerprint {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
+                params![fp],
+            )
+            .ctx("record key fingerprint")?;
+        }
+        tx.execute("UPDATE state SET version = version + 1", [])
+            .ctx("bump state")?;
+        tx.commit().ctx("commit reload")?;
+        Ok(())
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accepted => "accepted",
+        Verdict::RowsRejected => "rows_rejected",
+        Verdict::FileRejected => "file_rejected",
+    }
+}
+
+fn insert_content(
+    tx: &duckdb::Transaction<'_>,
+    report: &FileReport,
+    load: Option<&LoadData>,
+) -> Result<()> {
+    {
+        let mut app = tx.appender("rejections").ctx("appender rejections")?;
+        for j in &report.rejections {
+            app.append_row(params![
+                report.sha256,
+                j.sheet,
+                j.row,
+                j.column,
+                j.header,
+                j.value,
+                j.reason
+            ])
+            .ctx("append rejection")?;
+        }
+        app.flush().ctx("flush rejections")?;
+    }
+    let Some(load) = load else { return Ok(()) };
+    {
+        let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
+        for t in &load.carried {
+            app.append_row(params![report.sha256, t.csv_name()])
+                .ctx("append file table")?;
+        }
+        app.flush().ctx("flush file_tables")?;
+    }
+    {
+        use crate::model::records::Listed;
+        let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
+        for j in &load.job_seekers {
+            app.append_row(params![
+                report.sha256,
+                j.row,
+                j.identity.by_id,
+                j.identity.by_name,
+                j.sex.map(Listed::label),
+                j.postal_code.as_str(),
+                j.entry,
+                j.unemployment_months,
+                j.education.map(Listed::label),
+                Listed::label(j.situation),
+                j.exit,
+                j.situation.is_exit(),
+                j.situation.is_employment(),
+                None::<i64>, // id_no and name_no: numbered at the next recomputation
+                None::<i64>,
+            ])
+            .ctx("append job seeker")?;
+        }
+        app.flush().ctx("flush job_seekers")?;
+    }
+    {
+        use crate::model::records::Listed;
+        let mut app = tx.appender("companies").ctx("appender companies")?;
+        for c in &load.companies {
+            let siret = match &c.id {
+                crate::model::records::CompanyId::Siret(s) => Some(s.as_str()),
+                crate::model::records::CompanyId::Siren(_) => None,
+            };
+            app.append_row(params![
+                report.sha256,
+                c.row,
+                siret,
+                c.id.siren(),
+                c.name,
+                Listed::label(c.kind),
+                c.kind.is_company_or_private_partner(),
+                Listed::label(c.engagement),
+                c.postal_code.as_ref().map(|p| p.as_str()),
+                c.hires,
+            ])
+            .ctx("append company")?;
+        }
+        app.flush().ctx("flush companies")?;
+    }
+    {
+        let mut app = tx.appender("professionals").ctx("appender professionals")?;
+        for p in &load.professionals {
+            app.append_row(params![report.sha256, p.row, p.key, p.function])
+                .ctx("append professional")?;
+        }
+        app.flush().ctx("flush professionals")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Recomputing the figures: reference data, key numbers, current rows
+//! narrowed to integers, people linked, each person's latest report
+//! tallied, then every registered indicator's SQL, in one transaction.
+
+use duckdb::arrow::array::{Array, Int64Array};
+use duckdb::{params, Connection};
+
+use crate::identity::{layout, tally_latest, Persons, Report, SAYS};
+use crate::indicators::Figure;
+use crate::model::registry::Registry;
+
+use super::{Ctx, Result, Store, StoreError};
+
+const NUMBER_KEYS: &str = include_str!("recompute/number_keys.sql");
+const CURRENT_ROWS: &str = include_str!("recompute/current_rows.sql");
+const LATEST: &str = include_str!("recompute/latest.sql");
+
+impl Store {
+    /// Whether the figures are older than the loaded data.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn indicators_stale(&self) -> Result<bool> {
+        self.conn
+            .query_row("SELECT version <> indicators_version FROM state", [], |r| {
+                r.get(0)
+            })
+            .ctx("read state")
+    }
+
+    /// Recomputes every indicator in one transaction: reference data, person
+    /// groups, then each registered SQL file; the values are stored under
+    /// `run_id` beside the earlier ones.
+    ///
+    /// # Errors
+    /// SQL errors; the previous figures then stay.
+    pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
+        let tx = self.conn.transaction().ctx("begin recomputation")?;
+        let t0 = std::time::Instant::now();
+        let phase = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                elapsed_ms = t0.elapsed().as_millis() as u64,
+                "recomputation"
+            );
+        };
+        tx.execute_batch("DELETE FROM ref_innovations; DELETE FROM ref_structures;")
+            .ctx("clear reference")?;
+        {
+            let mut app = tx
+                .appender("ref_innovations")
+                .ctx("appender ref_innovations")?;
+            for i in &registry.innovations {
+                app.append_row(params![i.code, i.name, i.phase.label()])
+                    .ctx("append innovation")?;
+            }
+            app.flush().ctx("flush ref_innovations")?;
+            let mut app = tx
+                .appender("ref_structures")
+                .ctx("appender ref_structures")?;
+            for s in &registry.structures {
+                app.append_row(params![s.code, s.name, s.innovation, s.departement])
+                    .ctx("append structure")?;
+            }
+            app.flush().ctx("flush ref_structures")?;
+        }
+        // People: key numbers for the rows loaded since the last time, the
+        // current rows narrowed to integers, then the groups of linked keys.
+        let unnumbered: i64 = tx
+            .query_row(
+                // Every row has a key, so a numbered row has a number:
+                // segments without NULLs are skipped on their statistics.
+                "SELECT count(*) FROM job_seekers WHERE id_no IS NULL AND name_no IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("count unnumbered keys")?;
+        phase("reference");
+        if unnumbered > 0 {
+            tx.execute_batch(NUMBER_KEYS).ctx("number identity keys")?;
+        }
+        phase("numbering");
+        tx.execute_batch(&crate::identity::layout::sql(CURRENT_ROWS))
+            .ctx("current job-seeker rows")?;
+        phase("current rows");
+        let persons = update_persons(&tx)?;
+        phase("persons");
+        tally_latest_reports(&tx, &persons)?;
+        drop(persons);
+        phase("latest");
+        for ind in crate::indicators::REGISTRY {
+            let sql = format!(
+                "INSERT INTO indicator_values SELECT ?, now(), '{}', scope_kind, scope, value, people FROM ({})",
+                ind.name, ind.sql
+            );
+            tx.execute(&sql, params![run_id]).ctx(&format!(
+                "indicator {} (src/indicators/sql/{}.sql)",
+                ind.name, ind.name
+            ))?;
+            phase(ind.name);
+        }
+        tx.execute_batch(
+            "DROP TABLE latest; DROP TABLE seeker_rows; DROP TABLE seeker_files; DROP TABLE scopes;
+             UPDATE state SET indicators_version = version;",
+        )
+        .ctx("finish recomputation")?;
+        tx.commit().ctx("commit recomputation")?;
+        Ok(())
+    }
+
+    /// The figures of the latest recomputation.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn latest_figures(&self) -> Result<Vec<Figure>> {
+        match self.latest_figures_run()? {
+            Some(run) => self.figures_of(run),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The figures of the recomputation before the latest (for changes).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn previous_figures(&self) -> Result<Vec<Figure>> {
+        let run: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(run_id) FROM indicator_values WHERE run_id < (SELECT max(run_id) FROM indicator_values)",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("previous figures run")?;
+        match run {
+            Some(run) => self.figures_of(run),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The tables, rejections and records of a judged file.
+/// Calls `f` with each row of a query returning `N` non-null BIGINT
+/// columns, read as Arrow batches (a million rows in milliseconds, where
+/// row-by-row reading takes a second).
+fn each_row<const N: usize>(
+    conn: &Connection,
+    sql: &str,
+    what: &str,
+    mut f: impl FnMut([i64; N]),
+) -> Result<()> {
+    let mut stmt = conn.prepare(sql).ctx(what)?;
+    for batch in stmt.query_arrow([]).ctx(what)? {
+        let mut columns = Vec::with_capacity(N);
+        for i in 0..N {
+            let c = batch
+                .column(i)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .filter(|c| c.null_count() == 0)
+                .ok_or_else(|| {
+                    StoreError::Unsupported(format!(
+                        "{what}: column {i} is not a BIGINT without nulls"
+                    ))
+                })?;
+            columns.push(c.values());
+        }
+        (0..batch.num_rows())
+            .map(|row| std::array::from_fn(|i| columns[i][row]))
+            .for_each(&mut f);
+    }
+    Ok(())
+}
+
+/// Works out the people of the current rows (`seeker_rows`): keys carried
+/// by the same row are linked, a person is a connected group, and its id is
+/// the group's smallest key number. `persons` is brought up to date by
+/// writing only what changed.
+fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<Persons> {
+    let max_key: i64 = tx
+        .query_row(
+            "SELECT coalesce(max(key_no), 0) FROM identity_keys",
+            [],
+            |r| r.get(0),
+        )
+        .ctx("largest key number")?;
+    let mut groups = Persons::new(max_key);
+    // Repeated links are harmless to union-find: no DISTINCT.
+    each_row(
+        tx,
+        "SELECT id_no, name_no FROM seeker_rows WHERE id_no IS NOT NULL AND name_no IS NOT NULL",
+        "read linked keys",
+        |[a, b]| groups.link(a, b),
+    )?;
+    groups.flatten();
+    let mut old = Vec::new();
+    each_row(
+        tx,
+        "SELECT key_no, person_id FROM persons",
+        "read persons",
+        |[k, p]| old.push((k, p)),
+    )?;
+    old.sort_unstable();
+    let gone: Vec<i64> = old
+        .iter()
+        .filter(|(k, p)| groups.person(*k) != *p)
+        .map(|(k, _)| *k)
+        .collect();
+    if !gone.is_empty() {
+        tx.execute_batch("CREATE OR REPLACE TEMP TABLE persons_gone (key_no BIGINT)")
+            .ctx("persons to remove")?;
+        {
+            let mut app = tx.appender("persons_gone").ctx("appender persons_gone")?;
+            for k in &gone {
+                app.append_row(params![k]).ctx("append person to remove")?;
+            }
+            app.flush().ctx("flush persons_gone")?;
+        }
+        tx.execute_batch(
+            "DELETE FROM persons WHERE key_no IN (SELECT key_no FROM persons_gone); DROP TABLE persons_gone;",
+        )
+        .ctx("remove persons")?;
+    }
+    let mut app = tx.appender("persons").ctx("appender persons")?;
+    for (k, p) in groups.linked() {
+        if old.binary_search(&(k, p)).is_err() {
+            app.append_row(params![k, p]).ctx("append person")?;
+        }
+    }
+    app.flush().ctx("flush persons")?;
+    Ok(groups)
+}
+
+/// Fills the temporary table `latest` that the indicators read: each
+/// person's latest report within each scope, tallied by what it says.
+fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Result<()> {
+    let mut names = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare("SELECT scope_kind, scope FROM scopes ORDER BY scope_no")
+            .ctx("prepare scopes")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .ctx("query scopes")?;
+        for row in rows {
+            names.push(row.ctx("read scope")?);
+        }
+    }
+    let mut reports = Vec::new();
+    each_row(
+        tx,
+        "SELECT coalesce(id_no, name_no), report, innovation_no::BIGINT, departement_no::BIGINT,
+                period_no::BIGINT, structure_no::BIGINT
+         FROM seeker_rows",
+        "read current reports",
+        |[key, report, i, d, p, s]| {
+            reports.push(Report {
+                person: persons.person(key),
+                report,
+                scopes: [i as u32, d as u32, p as u32, s as u32],
+            });
+        },
+    )?;
+    let counts = tally_latest(&mut reports, names.len());
+    drop(reports);
+    tx.execute_batch(LATEST).ctx("create latest")?;
+    let mut app = tx.appender("latest").ctx("appender latest")?;
+    for (i, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let (kind, scope) = &names[i / SAYS];
+        let says = (i % SAYS) as i64;
+        app.append_row(params![
+            kind,
+            scope,
+            says >> layout::MONTHS_SHIFT,
+            says & layout::EXIT_BIT != 0,
+            says & layout::EMPLOYMENT_BIT != 0,
+            i64::from(*n)
+        ])
+        .ctx("append latest")?;
+    }
+    app.flush().ctx("flush latest")?;
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Opening the database: migrations (versioned `.sql` files), views, and
+//! the facts the database keeps about itself (`meta`).
+
+use std::path::Path;
+
+use duckdb::{params, Connection};
+
+use super::{private_umask, Archive, Ctx, Result, Store, StoreError, DB_FILE};
+
+/// Migrations, in order: index + 1 is the schema version they bring.
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
+const VIEWS: &str = include_str!("views.sql");
+
+impl Store {
+    /// Opens (creating if needed) the database under `data`, migrates it to
+    /// this binary's schema version, and recreates the views.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the folder or database cannot be opened, or the
+    /// database is newer than this binary.
+    pub fn open(data: &Path) -> Result<Store> {
+        private_umask();
+        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
+            what: format!("create {}", data.display()),
+            source,
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700));
+        }
+        let path = data.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            archive: Archive::new(data),
+            path,
+            database_id: String::new(),
+        };
+        store.migrate()?;
+        store.conn.execute_batch(VIEWS).ctx("create views")?;
+        store.database_id = store.ensure_database_id()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [store.path.clone(), store.path.with_extension("duckdb.wal")] {
+                let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+        Ok(store)
+    }
+
+    fn ensure_database_id(&self) -> Result<String> {
+        if let Some(id) = self.meta("database_id")? {
+            return Ok(id);
+        }
+        let mut raw = [0u8; 6];
+        rand::fill(&mut raw);
+        let id = hex::encode(raw);
+        self.conn
+            .execute(
+                "INSERT INTO meta VALUES ('database_id', ?) ON CONFLICT DO NOTHING",
+                params![id],
+            )
+            .ctx("record database id")?;
+        Ok(self.meta("database_id")?.unwrap_or(id))
+    }
+
+    /// A fact about the database (see `meta` in schema_v3.sql).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT value FROM meta WHERE key = ?")
+            .ctx("prepare meta")?;
+        let mut rows = stmt.query(params![key]).ctx("query meta")?;
+        match rows.next().ctx("read meta")? {
+            Some(r) => Ok(Some(r.get(0).ctx("read meta")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The fingerprint of the hash key the database's hashes were made with.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn key_fingerprint(&self) -> Result<Option<String>> {
+        self.meta("key_fingerprint")
+    }
+
+    /// Records the key fingerprint (first run, or a completed rotation).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn set_key_fingerprint(&self, fingerprint: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
+                params![fingerprint],
+            )
+            .ctx("record key fingerprint")?;
+        Ok(())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.conn
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL);")
+            .ctx("create schema_version")?;
+        let current: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("read schema version")?;
+        let supported = MIGRATIONS.len() as i64;
+        if current > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = i as i64 + 1;
+            let tx = self.conn.unchecked_transaction().ctx("begin migration")?;
+            tx.execute_batch(sql)
+                .ctx(&format!("migration to version {version}"))?;
+            tx.execute(
+                "INSERT INTO schema_version VALUES (?, now())",
+                params![version],
+            )
+            .ctx("record migration")?;
+            tx.commit().ctx("commit migration")?;
+            tracing::info!(version, "database schema migrated");
+        }
+        Ok(())
+    }
+
+    /// The schema version of the open database.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+            .ctx("read schema version")
+    }
+}
