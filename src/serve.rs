@@ -173,29 +173,21 @@ fn report_failure(config: &Config, kind: JobKind, error: &anyhow::Error) {
 /// # Errors
 /// When the scheduler cannot start.
 pub fn serve(config: Config) -> anyhow::Result<()> {
-    let tz: Tz = config
-        .schedule
-        .timezone
-        .parse()
-        .map_err(|e| anyhow::anyhow!("[schedule] timezone: {e}"))?;
+    let tz: Tz = config.schedules.timezone;
     let jobs: Arc<Vec<Scheduled>> = Arc::new(
         [
-            (JobKind::Run, &config.schedule.run),
-            (JobKind::Digest, &config.schedule.digest),
-            (JobKind::Retry, &config.schedule.retry),
+            (JobKind::Run, &config.schedules.run),
+            (JobKind::Digest, &config.schedules.digest),
+            (JobKind::Retry, &config.schedules.retry),
         ]
         .into_iter()
-        .map(|(kind, expr)| {
-            let cron =
-                parse_cron(expr).map_err(|e| anyhow::anyhow!("[schedule] {}: {e}", kind.name()))?;
-            Ok(Scheduled {
-                kind,
-                cron,
-                next: Mutex::new(None),
-                running: AtomicBool::new(false),
-            })
+        .map(|(kind, cron)| Scheduled {
+            kind,
+            cron: cron.clone(),
+            next: Mutex::new(None),
+            running: AtomicBool::new(false),
         })
-        .collect::<anyhow::Result<Vec<_>>>()?,
+        .collect(),
     );
     let config = Arc::new(config);
     let cancel = Arc::new(AtomicBool::new(false));

@@ -64,6 +64,17 @@ pub fn fold_compact(s: &str) -> String {
         .collect()
 }
 
+/// A ratio as a French percentage with one decimal: 0.4512 -> `45,1 %`.
+/// The one place percentages are written for people.
+pub fn percent(ratio: f64) -> String {
+    format!("{:.1} %", ratio * 100.0).replace('.', ",")
+}
+
+/// A change of a ratio, in percentage points with its sign: `+2,5 pt`.
+pub fn points(delta: f64) -> String {
+    format!("{:+.1} pt", delta * 100.0).replace('.', ",")
+}
+
 /// The spreadsheet column letter of a zero-based column index (0 -> A).
 pub fn column_letter(mut index: usize) -> String {
     let mut letters = Vec::new();
@@ -214,6 +225,14 @@ mod safety_tests {
         for safe in ["-3", "+4", "12,5", "-0.5", "texte", "", "3=3"] {
             assert_eq!(neutralise(safe), safe);
         }
+    }
+
+    #[test]
+    fn percentages_are_written_the_french_way() {
+        assert_eq!(percent(0.4512), "45,1 %");
+        assert_eq!(percent(1.0), "100,0 %");
+        assert_eq!(points(0.025), "+2,5 pt");
+        assert_eq!(points(-0.1), "-10,0 pt");
     }
 
     #[test]

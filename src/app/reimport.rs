@@ -8,7 +8,6 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::model::Verdict;
 use crate::store::Store;
 
 use super::worker::{Job, Pool};
@@ -104,11 +103,7 @@ pub fn reimport_into(
     drop(pool);
     let mut changes = Vec::new();
     for ((name, before, _), (report, _)) in originals.iter().zip(&judged) {
-        let after = match report.verdict {
-            Verdict::Accepted => "accepted",
-            Verdict::RowsRejected => "rows_rejected",
-            Verdict::FileRejected => "file_rejected",
-        };
+        let after = report.verdict.as_str();
         if after != before {
             changes.push(Change {
                 name: name.clone(),

@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::config::{Config, Scope};
+use crate::config::Config;
 use crate::digest;
+use crate::model::scope::Scope;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,22 +31,11 @@ pub struct Args {
     pub wait: u64,
 }
 
-fn parse_scope(s: &str) -> anyhow::Result<Scope> {
-    Ok(match s.split_once(':') {
-        None if s == "national" => Scope::National,
-        Some(("innovation", c)) => Scope::Innovation(c.to_string()),
-        Some(("departement", d)) => Scope::Departement(d.to_string()),
-        _ => anyhow::bail!(
-            "scope \"{s}\": expected national, innovation:<code> or departement:<code>"
-        ),
-    })
-}
-
 pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let mut out = std::io::stdout().lock();
     if let Some(dir) = &args.preview {
-        let scope = parse_scope(&args.scope)?;
+        let scope = Scope::parse(&args.scope, &config.registry).map_err(anyhow::Error::msg)?;
         let (subject, html, text, png) = digest::preview(config, &store, &scope)?;
         std::fs::create_dir_all(dir)?;
         // The HTML as a browser shows it: the inline image by file name.

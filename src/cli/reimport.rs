@@ -131,7 +131,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     for ind in crate::indicators::REGISTRY {
         let show = |v: Option<f64>| match v {
             None => "–".to_string(),
-            Some(x) if ind.ratio => format!("{:.1} %", x * 100.0),
+            Some(x) if ind.ratio => crate::text::percent(x),
             Some(x) => format!("{}", x as i64),
         };
         let (b, a) = (national(&before, ind.name), national(&after, ind.name));

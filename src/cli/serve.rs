@@ -11,11 +11,7 @@ pub struct Args {
 
 pub fn run(config: Config, args: Args) -> anyhow::Result<u8> {
     if args.next {
-        let tz: chrono_tz::Tz = config
-            .schedule
-            .timezone
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tz = config.schedules.timezone;
         for (name, expr) in [
             ("run", &config.schedule.run),
             ("digest", &config.schedule.digest),

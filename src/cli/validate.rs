@@ -70,7 +70,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             ])?;
             use crate::text::neutralise;
             for r in &reports {
-                let verdict = format!("{:?}", r.verdict);
+                let verdict = r.verdict.as_str().to_string();
                 let name = neutralise(&r.name);
                 if let Some(reason) = &r.reason {
                     w.write_record([&*name, &verdict, "", "", "", "", "", &*neutralise(reason)])?;

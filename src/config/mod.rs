@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::model::registry::Registry;
+use crate::model::scope::Scope;
 
 use crate::text::fold;
 
@@ -52,6 +53,15 @@ struct RawConfig {
     email: RawEmail,
     #[serde(default)]
     schedule: Schedule,
+}
+
+/// The schedules of `serve`, parsed once when the configuration is read.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    pub timezone: chrono_tz::Tz,
+    pub run: croner::Cron,
+    pub digest: croner::Cron,
+    pub retry: croner::Cron,
 }
 
 /// When `serve` runs its jobs: cron expressions with seconds
@@ -141,8 +151,8 @@ pub struct Smtp {
     #[serde(default = "default_port")]
     pub port: u16,
     /// `starttls`, `tls` (implicit, port 465) or `none` (loopback only).
-    #[serde(default = "default_security")]
-    pub security: String,
+    #[serde(default)]
+    pub security: Security,
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default = "default_password_env")]
@@ -157,33 +167,23 @@ pub struct Smtp {
 fn default_port() -> u16 {
     587
 }
-fn default_security() -> String {
-    "starttls".into()
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (port 587), required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: for a relay on loopback only.
+    None,
 }
 fn default_password_env() -> String {
     "ESSAIM_SMTP_PASSWORD".into()
 }
 fn default_timeout() -> u64 {
     30
-}
-
-/// Who reads what.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum Scope {
-    National,
-    Innovation(String),
-    Departement(String),
-}
-
-impl Scope {
-    /// The indicator rows this scope reads: (scope_kind, scope).
-    pub fn key(&self) -> (&str, &str) {
-        match self {
-            Scope::National => ("national", ""),
-            Scope::Innovation(c) => ("innovation", c),
-            Scope::Departement(d) => ("departement", d),
-        }
-    }
 }
 
 /// A digest recipient.
@@ -309,7 +309,10 @@ pub struct Config {
     pub privacy: Privacy,
     pub reporting: Reporting,
     pub email: Email,
+    /// The schedules as written (for messages).
     pub schedule: Schedule,
+    /// The schedules, parsed.
+    pub schedules: Schedules,
 }
 
 impl Config {
@@ -394,19 +397,10 @@ impl Config {
                     r.address
                 ));
             }
-            let scope = match r.scope.split_once(':') {
-                None if r.scope == "national" => Some(Scope::National),
-                Some(("innovation", code)) if registry.innovation(code).is_some() => {
-                    Some(Scope::Innovation(code.to_string()))
-                }
-                Some(("departement", d)) if reference::is_departement(d) => {
-                    Some(Scope::Departement(d.to_string()))
-                }
-                _ => {
-                    problems.push(format!(
-                        "[[email.recipients]] {}: scope \"{}\" must be national, innovation:<code> (a registered innovation) or departement:<code>",
-                        r.address, r.scope
-                    ));
+            let scope = match Scope::parse(&r.scope, &registry) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    problems.push(format!("[[email.recipients]] {}: {e}", r.address));
                     None
                 }
             };
@@ -416,14 +410,6 @@ impl Config {
                     name: r.name.clone(),
                     scope,
                 });
-            }
-        }
-        if let Some(smtp) = &raw.email.smtp {
-            if !matches!(smtp.security.as_str(), "starttls" | "tls" | "none") {
-                problems.push(format!(
-                    "[email.smtp] security \"{}\" must be starttls, tls or none",
-                    smtp.security
-                ));
             }
         }
         let mut smtp = raw.email.smtp.clone();
@@ -446,19 +432,25 @@ impl Config {
             smtp,
             retry_base_secs: raw.email.retry_base_secs,
         };
-        if raw.schedule.timezone.parse::<chrono_tz::Tz>().is_err() {
-            problems.push(format!(
-                "[schedule] timezone \"{}\" is not an IANA time zone (e.g. Europe/Paris)",
-                raw.schedule.timezone
-            ));
-        }
+        let timezone = match raw.schedule.timezone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                problems.push(format!(
+                    "[schedule] timezone \"{}\" is not an IANA time zone (e.g. Europe/Paris)",
+                    raw.schedule.timezone
+                ));
+                chrono_tz::Europe::Paris
+            }
+        };
+        let mut crons = Vec::new();
         for (name, expr) in [
             ("run", &raw.schedule.run),
             ("digest", &raw.schedule.digest),
             ("retry", &raw.schedule.retry),
         ] {
-            if let Err(e) = parse_cron(expr) {
-                problems.push(format!("[schedule] {name} = \"{expr}\": {e} (expected: sec min hour day month weekday)"));
+            match parse_cron(expr) {
+                Ok(c) => crons.push(c),
+                Err(e) => problems.push(format!("[schedule] {name} = \"{expr}\": {e} (expected: sec min hour day month weekday)")),
             }
         }
         if raw.privacy.threshold < 1 {
@@ -467,6 +459,9 @@ impl Config {
         if !problems.is_empty() {
             return Err(ConfigError::Invalid(problems));
         }
+        let [run, digest, retry]: [croner::Cron; 3] = crons
+            .try_into()
+            .map_err(|_| ConfigError::Invalid(vec!["[schedule] three schedules".into()]))?;
         let mut privacy = raw.privacy;
         if privacy.hash_key_file.is_relative() {
             privacy.hash_key_file = data.join(&privacy.hash_key_file);
@@ -482,6 +477,12 @@ impl Config {
             privacy,
             reporting: raw.reporting,
             email,
+            schedules: Schedules {
+                timezone,
+                run,
+                digest,
+                retry,
+            },
             schedule: raw.schedule,
         })
     }

@@ -90,7 +90,7 @@ impl Registry {
                 ok = false;
             }
             let dep = rec[3].trim().to_string();
-            if !is_departement(&dep) {
+            if !crate::model::registry::is_departement(&dep) {
                 problems.push(format!(
                     "{}: \"{dep}\" is not a département code (01-95, 2A, 2B, 971-976)",
                     at("departement")
@@ -183,36 +183,9 @@ fn read_csv(
     out
 }
 
-/// Whether `s` is a French département code.
-pub fn is_departement(s: &str) -> bool {
-    match s {
-        "2A" | "2B" => true,
-        _ if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) => {
-            matches!(s.parse::<u8>(), Ok(1..=95)) && s != "20"
-        }
-        _ if s.len() == 3 && s.starts_with("97") => matches!(&s[2..], "1" | "2" | "3" | "4" | "6"),
-        _ => false,
-    }
-}
-
 fn looks_like_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(' '),
         None => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn departement_codes() {
-        for ok in ["01", "33", "95", "2A", "2B", "971", "976"] {
-            assert!(is_departement(ok), "{ok}");
-        }
-        for bad in ["00", "20", "96", "975", "1", "ABC", ""] {
-            assert!(!is_departement(bad), "{bad}");
-        }
     }
 }

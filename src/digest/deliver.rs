@@ -16,7 +16,9 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, Message, SmtpTransport, Transport};
 use sha2::{Digest as _, Sha256};
 
+use crate::config::Security;
 use crate::config::{Config, Recipient, Smtp};
+use crate::model::MessageState;
 use crate::store::Store;
 
 /// Delivery failures that stop delivery altogether.
@@ -257,10 +259,10 @@ fn smtp_transport(s: &Smtp) -> Result<SmtpTransport, DeliverError> {
             .build_rustls()
             .map_err(|e| DeliverError::Config(e.to_string()))
     };
-    let mode = match s.security.as_str() {
-        "tls" => Tls::Wrapper(params()?),
-        "none" => Tls::None,
-        _ => Tls::Required(params()?),
+    let mode = match s.security {
+        Security::Tls => Tls::Wrapper(params()?),
+        Security::None => Tls::None,
+        Security::Starttls => Tls::Required(params()?),
     };
     let mut b = SmtpTransport::builder_dangerous(s.host.clone())
         .port(s.port)
@@ -317,24 +319,29 @@ pub fn deliver_due(
                     what: format!("write {}", target.display()),
                     source,
                 })?;
-                store.set_message_state(&m.id, "sent", None, None)?;
+                store.set_message_state(&m.id, MessageState::Sent, None, None)?;
                 out.sent += 1;
             }
             Channel::Smtp(t) => {
                 let to: Address = match m.recipient.parse() {
                     Ok(a) => a,
                     Err(e) => {
-                        store.set_message_state(&m.id, "failed", Some(&e.to_string()), None)?;
+                        store.set_message_state(
+                            &m.id,
+                            MessageState::Failed,
+                            Some(&e.to_string()),
+                            None,
+                        )?;
                         out.failed.push((m.id.clone(), e.to_string()));
                         continue;
                     }
                 };
                 let envelope = lettre::address::Envelope::new(Some(from.clone()), vec![to])
                     .map_err(|e| DeliverError::Build(e.to_string()))?;
-                store.set_message_state(&m.id, "sending", None, None)?;
+                store.set_message_state(&m.id, MessageState::Sending, None, None)?;
                 match t.send_raw(&envelope, &bytes) {
                     Ok(_) => {
-                        store.set_message_state(&m.id, "sent", None, None)?;
+                        store.set_message_state(&m.id, MessageState::Sent, None, None)?;
                         tracing::info!(message = %m.id, kind = %m.kind, "message sent");
                         out.sent += 1;
                     }
@@ -347,7 +354,12 @@ pub fn deliver_due(
                             e.to_string()
                         };
                         if e.is_permanent() && !auth {
-                            store.set_message_state(&m.id, "failed", Some(&text), None)?;
+                            store.set_message_state(
+                                &m.id,
+                                MessageState::Failed,
+                                Some(&text),
+                                None,
+                            )?;
                             tracing::error!(message = %m.id, error = %text, "message refused by the server");
                             out.failed.push((m.id.clone(), text));
                         } else {
@@ -356,7 +368,12 @@ pub fn deliver_due(
                                 .retry_base_secs
                                 .saturating_mul(1 << m.attempts.clamp(0, 10));
                             let next = now + chrono::Duration::seconds(backoff as i64);
-                            store.set_message_state(&m.id, "pending", Some(&text), Some(next))?;
+                            store.set_message_state(
+                                &m.id,
+                                MessageState::Pending,
+                                Some(&text),
+                                Some(next),
+                            )?;
                             tracing::warn!(message = %m.id, error = %text, retry_at = %next, "message deferred");
                             out.deferred += 1;
                         }

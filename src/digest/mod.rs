@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{Config, Scope};
+use crate::config::Config;
 use crate::indicators::publish::{publish, Published};
 use crate::indicators::Figure;
 use crate::indicators::{INSEE_2016, REGISTRY};
+use crate::model::scope::Scope;
+use crate::model::Verdict;
 use crate::status::Late;
 use crate::store::FileSummary;
 
@@ -124,9 +126,7 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
             let p = cell(&before, ind.name, kind, key);
             let change = match (c, p) {
                 (Some(c), Some(p)) if !c.hidden && !p.hidden => match (c.value, p.value) {
-                    (Some(a), Some(b)) if ind.ratio => {
-                        format!("{:+.1} pt", (a - b) * 100.0).replace('.', ",")
-                    }
+                    (Some(a), Some(b)) if ind.ratio => crate::text::points(a - b),
                     (Some(a), Some(b)) if (a - b).abs() > f64::EPSILON => {
                         format!("{:+}", (a - b).round() as i64)
                     }
@@ -169,9 +169,7 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
                 band: (*label).into(),
                 rate: cell(&now, "exit_rate", "duration", band)
                     .map_or("–".into(), |c| c.display(t)),
-                reference: reference.map_or("–".into(), |r| {
-                    format!("{:.1} %", r * 100.0).replace('.', ",")
-                }),
+                reference: reference.map_or("–".into(), crate::text::percent),
             })
             .collect()
     } else {
@@ -189,10 +187,12 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
         .iter()
         .filter(|f| in_scope(f.structure.as_ref(), f.innovation.as_ref()))
         .collect();
-    let outcome = |f: &FileSummary| match (f.verdict.as_str(), f.current) {
-        ("file_rejected", _) => format!("refusé : {}", f.reason.clone().unwrap_or_default()),
+    let outcome = |f: &FileSummary| match (f.verdict, f.current) {
+        (Verdict::FileRejected, _) => format!("refusé : {}", f.reason.clone().unwrap_or_default()),
         (_, false) => "remplacé par un envoi plus récent".to_string(),
-        ("rows_rejected", true) => format!("accepté, {} ligne(s) rejetée(s)", f.rows_rejected),
+        (Verdict::RowsRejected, true) => {
+            format!("accepté, {} ligne(s) rejetée(s)", f.rows_rejected)
+        }
         _ => "accepté".to_string(),
     };
     let late: Vec<String> = inputs
@@ -231,15 +231,15 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
         durations,
         files_accepted: files
             .iter()
-            .filter(|f| f.verdict != "file_rejected" && f.current)
+            .filter(|f| f.verdict != Verdict::FileRejected && f.current)
             .count(),
         files_superseded: files
             .iter()
-            .filter(|f| f.verdict != "file_rejected" && !f.current)
+            .filter(|f| f.verdict != Verdict::FileRejected && !f.current)
             .count(),
         files_rejected: files
             .iter()
-            .filter(|f| f.verdict == "file_rejected")
+            .filter(|f| f.verdict == Verdict::FileRejected)
             .count(),
         files: files
             .iter()

@@ -31,7 +31,7 @@ impl Published {
         let ratio = super::find(&self.indicator).is_some_and(|i| i.ratio);
         match self.value {
             None => "–".to_string(),
-            Some(v) if ratio => format!("{:.1} %", v * 100.0).replace('.', ","),
+            Some(v) if ratio => crate::text::percent(v),
             Some(v) => format!("{}", v.round() as i64),
         }
     }

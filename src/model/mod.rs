@@ -6,7 +6,8 @@
 pub mod limits;
 pub mod records;
 pub mod registry;
+pub mod scope;
 pub mod template;
 pub mod verdict;
 
-pub use verdict::{exit, exit_code_of, Verdict};
+pub use verdict::{exit, exit_code_of, MessageState, Verdict};

@@ -93,3 +93,30 @@ impl Registry {
             .map(|&i| &self.structures[i])
     }
 }
+
+/// Whether `s` is a French département code.
+pub fn is_departement(s: &str) -> bool {
+    match s {
+        "2A" | "2B" => true,
+        _ if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            matches!(s.parse::<u8>(), Ok(1..=95)) && s != "20"
+        }
+        _ if s.len() == 3 && s.starts_with("97") => matches!(&s[2..], "1" | "2" | "3" | "4" | "6"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departement_codes() {
+        for ok in ["01", "33", "95", "2A", "2B", "971", "976"] {
+            assert!(is_departement(ok), "{ok}");
+        }
+        for bad in ["00", "20", "96", "975", "1", "ABC", ""] {
+            assert!(!is_departement(bad), "{bad}");
+        }
+    }
+}

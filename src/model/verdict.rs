@@ -12,6 +12,22 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, best first.
+    pub const ALL: [Verdict; 3] = [
+        Verdict::Accepted,
+        Verdict::RowsRejected,
+        Verdict::FileRejected,
+    ];
+
+    /// The name stored in the database and written in machine output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::RowsRejected => "rows_rejected",
+            Verdict::FileRejected => "file_rejected",
+        }
+    }
+
     /// French label for reports.
     pub fn label(self) -> &'static str {
         match self {
@@ -21,6 +37,78 @@ impl Verdict {
         }
     }
 }
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_string()))
+    }
+}
+
+/// The state of a queued e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    /// Waiting for a delivery attempt (first, or after a temporary failure).
+    Pending,
+    /// Handed to the server; not known to be delivered (a crash then leaves
+    /// it so, and it is not sent again by itself).
+    Sending,
+    Sent,
+    /// Refused for good (a 5xx, a message that cannot be built).
+    Failed,
+}
+
+impl MessageState {
+    pub const ALL: [MessageState; 4] = [
+        MessageState::Pending,
+        MessageState::Sending,
+        MessageState::Sent,
+        MessageState::Failed,
+    ];
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Pending => "pending",
+            MessageState::Sending => "sending",
+            MessageState::Sent => "sent",
+            MessageState::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for MessageState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MessageState {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MessageState::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_string()))
+    }
+}
+
+/// A stored name that is no value of the type read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown name \"{0}\"")]
+pub struct UnknownName(pub String);
 
 /// Process exit codes, documented in the README.
 pub mod exit {
@@ -43,5 +131,21 @@ pub fn exit_code_of(verdicts: impl Iterator<Item = Verdict>) -> u8 {
         None | Some(Verdict::Accepted) => exit::OK,
         Some(Verdict::RowsRejected) => exit::ROWS_REJECTED,
         Some(Verdict::FileRejected) => exit::FILE_REJECTED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_go_and_come_back() {
+        for v in Verdict::ALL {
+            assert_eq!(v.as_str().parse::<Verdict>(), Ok(v));
+        }
+        for m in MessageState::ALL {
+            assert_eq!(m.as_str().parse::<MessageState>(), Ok(m));
+        }
+        assert!("Accepted".parse::<Verdict>().is_err());
     }
 }

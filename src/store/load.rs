@@ -5,7 +5,6 @@
 use duckdb::params;
 
 use crate::identity::LoadData;
-use crate::model::Verdict;
 use crate::validate::FileReport;
 
 use super::{Ctx, FileLoad, Result, Store};
@@ -22,7 +21,6 @@ impl Store {
         let tx = self.conn.transaction().ctx("begin file load")?;
         let report = f.report;
         let (rows, accepted, rejected) = report.totals();
-        let verdict = verdict_name(report.verdict);
         let declared = f.load.and_then(|l| l.declared_professionals);
         tx.execute(
             "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, reason,
@@ -39,7 +37,7 @@ impl Store {
                 report.period.map(|p| p.end()),
                 f.received.at,
                 f.run_id,
-                verdict,
+                report.verdict,
                 report.reason,
                 rows as i64,
                 accepted as i64,
@@ -111,7 +109,7 @@ impl Store {
                     report.innovation,
                     report.period.map(|p| p.to_string()),
                     report.period.map(|p| p.end()),
-                    verdict_name(report.verdict),
+                    report.verdict,
                     report.reason,
                     rows as i64,
                     accepted as i64,
@@ -135,14 +133,6 @@ impl Store {
             .ctx("bump state")?;
         tx.commit().ctx("commit reload")?;
         Ok(())
-    }
-}
-
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Accepted => "accepted",
-        Verdict::RowsRejected => "rows_rejected",
-        Verdict::FileRejected => "file_rejected",
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Ctx, Result, Store};
 use crate::indicators::Figure;
+use crate::model::{MessageState, Verdict};
 
 /// A file as the digest lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -16,7 +17,7 @@ pub struct FileSummary {
     pub structure: Option<String>,
     pub innovation: Option<String>,
     pub period: Option<String>,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: Option<String>,
     pub current: bool,
     pub rows_accepted: i64,
@@ -30,7 +31,7 @@ pub struct MessageRow {
     pub kind: String,
     pub recipient: String,
     pub subject: String,
-    pub state: String,
+    pub state: MessageState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub eml_path: String,
@@ -264,16 +265,16 @@ impl Store {
     pub fn set_message_state(
         &self,
         id: &str,
-        state: &str,
+        state: MessageState,
         error: Option<&str>,
         next_attempt: Option<NaiveDateTime>,
     ) -> Result<()> {
-        let bump = if state == "sending" { 1 } else { 0 };
+        let bump = i64::from(state == MessageState::Sending);
         self.conn
             .execute(
                 "UPDATE messages SET state = ?, attempts = attempts + ?, last_error = coalesce(?, last_error), next_attempt_at = ?,
-                        sent_at = CASE WHEN ? = 'sent' THEN now() ELSE sent_at END WHERE id = ?",
-                params![state, bump, error, next_attempt, state, id],
+                        sent_at = CASE WHEN ? THEN now() ELSE sent_at END WHERE id = ?",
+                params![state, bump, error, next_attempt, state == MessageState::Sent, id],
             )
             .ctx("update message")?;
         Ok(())

@@ -16,6 +16,7 @@ mod messages;
 mod queries;
 mod recompute;
 mod schema;
+mod sql_types;
 
 use std::path::{Path, PathBuf};
 

@@ -28,7 +28,7 @@ pub struct FileRow {
     pub structure: Option<String>,
     pub period: Option<String>,
     pub received_at: String,
-    pub verdict: String,
+    pub verdict: crate::model::Verdict,
     pub reason: Option<String>,
     pub rows_accepted: i64,
     pub rows_rejected: i64,
