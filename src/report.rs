@@ -246,9 +246,7 @@ pub fn annotated_bytes(
     if report.rejections.is_empty() {
         return Ok(None);
     }
-    let Ok(wb) = ingest::read(file, limits, ingest::all_sheets) else {
-        return Ok(None);
-    };
+    let wb = ingest::read(file, limits, ingest::all_sheets)?;
     use rust_xlsxwriter::{Color, Format, Note, Workbook};
     let mut book = Workbook::new();
     let bad = Format::new().set_background_color(Color::RGB(0xF4_B0_B0));

@@ -405,9 +405,14 @@ pub fn judge(job: Job, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits
         _ => None,
     };
     let annotated = if job.annotate {
-        crate::report::annotated_bytes(&report, &file, limits)
-            .ok()
-            .flatten()
+        match crate::report::annotated_bytes(&report, &file, limits) {
+            Ok(copy) => copy,
+            Err(e) => {
+                // Said in the report rather than skipped in silence.
+                report.add_notice(format!("Copie annotée impossible : {e}"));
+                None
+            }
+        }
     } else {
         None
     };

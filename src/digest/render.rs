@@ -12,7 +12,7 @@ use super::Digest;
 const FONT: &[u8] = include_bytes!("DejaVuSans.ttf");
 static FONT_ONCE: Once = Once::new();
 
-fn env() -> Environment<'static> {
+fn env() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
@@ -27,12 +27,11 @@ fn env() -> Environment<'static> {
         ("feedback.html", include_str!("templates/feedback.html")),
         ("feedback.txt", include_str!("templates/feedback.txt")),
     ] {
-        // The templates are part of the binary: a syntax error is a bug caught by the tests.
-        if let Err(e) = env.add_template(name, src) {
-            tracing::error!(template = name, error = %e, "template does not compile");
-        }
+        // The templates are part of the binary: a syntax error is a bug,
+        // reported as the render's error (and caught by the tests).
+        env.add_template(name, src)?;
     }
-    env
+    Ok(env)
 }
 
 /// Renders a template with a serializable context.
@@ -40,7 +39,7 @@ fn env() -> Environment<'static> {
 /// # Errors
 /// Template errors.
 pub fn template(name: &str, ctx: &impl serde::Serialize) -> Result<String, minijinja::Error> {
-    env().get_template(name)?.render(ctx)
+    env()?.get_template(name)?.render(ctx)
 }
 
 /// The digest as (HTML, text).
