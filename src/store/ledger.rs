@@ -203,15 +203,7 @@ impl Store {
     ) -> Result<Vec<ArchivedFile>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT sha256, name, verdict, archive_path FROM files
-                 WHERE purged_at IS NULL
-                   AND (?1 IS NULL OR sha256 LIKE ?1 || '%' OR name = ?1)
-                   AND (?2 IS NULL OR structure = ?2)
-                   AND (?3 IS NULL OR period = ?3)
-                   AND (?4 IS NULL OR innovation = ?4)
-                 ORDER BY received_at, mtime_hint, name",
-            )
+            .prepare(include_str!("sql/select_files.sql"))
             .ctx("prepare file selection")?;
         let rows = stmt
             .query_map(params![file, structure, period, innovation], |r| {

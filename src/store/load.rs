@@ -23,9 +23,7 @@ impl Store {
         let (rows, accepted, rejected) = report.totals();
         let declared = f.load.and_then(|l| l.declared_professionals);
         tx.execute(
-            "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, reason,
-                                rows_read, rows_accepted, rows_rejected, declared_professionals, archive_path, mtime_hint, rejections_omitted)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            include_str!("sql/insert_file.sql"),
             params![
                 report.sha256,
                 report.name,
@@ -59,8 +57,7 @@ impl Store {
         }
         if let Some(m) = f.message {
             tx.execute(
-                "INSERT INTO messages (id, kind, recipient, subject, created_at, state, attempts, eml_path)
-                 VALUES (?, ?, ?, ?, now(), 'pending', 0, ?) ON CONFLICT DO NOTHING",
+                include_str!("sql/record_message.sql"),
                 params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
             )
             .ctx("record feedback message")?;
@@ -101,8 +98,7 @@ impl Store {
             }
             let (rows, accepted, rejected) = report.totals();
             tx.execute(
-                "UPDATE files SET format = ?, structure = ?, innovation = ?, period = ?, period_end = ?, verdict = ?, reason = ?,
-                                  rows_read = ?, rows_accepted = ?, rows_rejected = ?, declared_professionals = ?, rejections_omitted = ? WHERE sha256 = ?",
+                include_str!("sql/update_file.sql"),
                 params![
                     report.format.map(|f| f.label()),
                     report.structure,
@@ -114,7 +110,9 @@ impl Store {
                     rows as i64,
                     accepted as i64,
                     rejected as i64,
-                    load.as_ref().and_then(|l| l.declared_professionals).map(i64::from),
+                    load.as_ref()
+                        .and_then(|l| l.declared_professionals)
+                        .map(i64::from),
                     report.rejections_omitted as i64,
                     report.sha256,
                 ],

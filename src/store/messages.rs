@@ -90,8 +90,7 @@ impl Store {
     pub fn figures_of(&self, run_id: i64) -> Result<Vec<Figure>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT indicator, scope_kind, scope, value, people FROM indicator_values WHERE run_id = ?
-                 ORDER BY indicator, scope_kind, scope")
+            .prepare(include_str!("sql/figures_of.sql"))
             .ctx("prepare figures of run")?;
         let rows = stmt
             .query_map(params![run_id], |r| {
@@ -115,11 +114,7 @@ impl Store {
     pub fn files_since(&self, after_run: i64) -> Result<Vec<FileSummary>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT sha256, name, structure, innovation, period, verdict, reason, sha256 IN (SELECT sha256 FROM current_tables),
-                        rows_accepted, rows_rejected
-                 FROM files WHERE run_id > ? ORDER BY received_at, name",
-            )
+            .prepare(include_str!("sql/files_since.sql"))
             .ctx("prepare files since")?;
         let rows = stmt
             .query_map(params![after_run], |r| {
@@ -148,12 +143,7 @@ impl Store {
     pub fn main_reasons(&self, after_run: i64, limit: usize) -> Result<Vec<(String, i64)>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT reason, count(*) AS n FROM (
-                     SELECT coalesce(header || ' : ', '') || r.reason AS reason FROM rejections r JOIN files f USING (sha256) WHERE f.run_id > ?1
-                     UNION ALL SELECT reason FROM files WHERE run_id > ?1 AND verdict = 'file_rejected')
-                 GROUP BY reason ORDER BY n DESC, reason LIMIT ?2",
-            )
+            .prepare(include_str!("sql/main_reasons.sql"))
             .ctx("prepare reasons")?;
         let rows = stmt
             .query_map(params![after_run, limit as i64], |r| {
@@ -174,12 +164,7 @@ impl Store {
     ) -> Result<Vec<(String, String, i64)>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT innovation, period, count(*) FILTER (WHERE is_deld(unemployment_months)) FROM (
-                     SELECT * FROM current_job_seekers WHERE (?1 IS NULL OR departement = ?1) AND person_id IS NOT NULL
-                     QUALIFY row_number() OVER (PARTITION BY innovation, period, person_id ORDER BY received_at DESC, file_name DESC, row_number DESC) = 1)
-                 GROUP BY innovation, period, period_end ORDER BY period_end, innovation",
-            )
+            .prepare(include_str!("sql/deld_by_innovation_period.sql"))
             .ctx("prepare chart series")?;
         let rows = stmt
             .query_map(params![departement], |r| {
@@ -204,8 +189,7 @@ impl Store {
     ) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO messages (id, kind, recipient, subject, created_at, state, attempts, eml_path)
-                 VALUES (?, ?, ?, ?, now(), 'pending', 0, ?) ON CONFLICT DO NOTHING",
+                include_str!("sql/record_message.sql"),
                 params![id, kind, recipient, subject, eml_path],
             )
             .ctx("record message")?;
@@ -272,9 +256,15 @@ impl Store {
         let bump = i64::from(state == MessageState::Sending);
         self.conn
             .execute(
-                "UPDATE messages SET state = ?, attempts = attempts + ?, last_error = coalesce(?, last_error), next_attempt_at = ?,
-                        sent_at = CASE WHEN ? THEN now() ELSE sent_at END WHERE id = ?",
-                params![state, bump, error, next_attempt, state == MessageState::Sent, id],
+                include_str!("sql/set_message_state.sql"),
+                params![
+                    state,
+                    bump,
+                    error,
+                    next_attempt,
+                    state == MessageState::Sent,
+                    id
+                ],
             )
             .ctx("update message")?;
         Ok(())

@@ -44,11 +44,7 @@ impl Store {
     pub fn recent_runs(&self, n: usize) -> Result<Vec<RunRow>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, kind, strftime(started_at, '%Y-%m-%d %H:%M:%S'), strftime(finished_at, '%Y-%m-%d %H:%M:%S'), outcome,
-                        files_seen, files_new, rows_accepted, rows_rejected
-                 FROM runs ORDER BY id DESC LIMIT ?",
-            )
+            .prepare(include_str!("sql/recent_runs.sql"))
             .ctx("prepare runs")?;
         let rows = stmt
             .query_map(params![n as i64], |r| {
@@ -76,11 +72,7 @@ impl Store {
     pub fn files(&self) -> Result<Vec<FileRow>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT f.sha256, f.name, f.structure, f.period, strftime(f.received_at, '%Y-%m-%d %H:%M:%S'), f.verdict, f.reason,
-                        f.rows_accepted, f.rows_rejected, f.sha256 IN (SELECT sha256 FROM current_tables)
-                 FROM files f ORDER BY f.structure NULLS LAST, f.period_end, f.received_at, f.name",
-            )
+            .prepare(include_str!("sql/files_by_structure.sql"))
             .ctx("prepare files")?;
         let rows = stmt
             .query_map([], |r| {

@@ -99,11 +99,8 @@ impl Store {
             ))?;
             phase(ind.name);
         }
-        tx.execute_batch(
-            "DROP TABLE latest; DROP TABLE seeker_rows; DROP TABLE seeker_files; DROP TABLE scopes;
-             UPDATE state SET indicators_version = version;",
-        )
-        .ctx("finish recomputation")?;
+        tx.execute_batch(include_str!("sql/finish_recompute.sql"))
+            .ctx("finish recomputation")?;
         tx.commit().ctx("commit recomputation")?;
         Ok(())
     }
@@ -249,9 +246,7 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
     let mut reports = Vec::new();
     each_row(
         tx,
-        "SELECT coalesce(id_no, name_no), report, innovation_no::BIGINT, departement_no::BIGINT,
-                period_no::BIGINT, structure_no::BIGINT
-         FROM seeker_rows",
+        include_str!("sql/current_reports.sql"),
         "read current reports",
         |[key, report, i, d, p, s]| {
             reports.push(Report {

@@ -1,0 +1,3 @@
+-- End of a recomputation: its temporary tables dropped, the figures marked as reflecting the loaded state.
+DROP TABLE latest; DROP TABLE seeker_rows; DROP TABLE seeker_files; DROP TABLE scopes;
+UPDATE state SET indicators_version = version;
