@@ -32,13 +32,22 @@ pub enum PipelineError {
     Archive(std::io::Error),
 }
 
+/// Whether a file's bytes were new to essaim this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    /// First received now: judged and loaded (or refused).
+    New,
+    /// The same bytes as a file already received: nothing changes.
+    Duplicate,
+}
+
 /// What became of one file this run.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileOutcome {
     pub name: String,
     pub sha256: String,
-    /// new | duplicate
-    pub status: &'static str,
+    pub status: FileStatus,
     pub verdict: Option<Verdict>,
     pub structure: Option<String>,
     pub period: Option<String>,
@@ -52,7 +61,7 @@ impl FileOutcome {
     /// A file refused before it could be read.
     fn refused(name: String, sha256: String, reason: String) -> Self {
         FileOutcome {
-            status: "new",
+            status: FileStatus::New,
             verdict: Some(Verdict::FileRejected),
             reason: Some(reason),
             ..FileOutcome::duplicate(name, sha256)
@@ -64,7 +73,7 @@ impl FileOutcome {
         FileOutcome {
             name,
             sha256,
-            status: "duplicate",
+            status: FileStatus::Duplicate,
             verdict: None,
             structure: None,
             period: None,
@@ -365,7 +374,11 @@ pub fn run(
         return Err(e);
     }
     if report.interrupted {
-        let new = report.files.iter().filter(|f| f.status == "new").count();
+        let new = report
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::New)
+            .count();
         store.finish_run(
             run_id,
             "interrupted",
@@ -385,7 +398,11 @@ pub fn run(
         store.recompute(run_id, &config.registry)?;
         report.recomputed = true;
     }
-    let new = report.files.iter().filter(|f| f.status == "new").count();
+    let new = report
+        .files
+        .iter()
+        .filter(|f| f.status == FileStatus::New)
+        .count();
     store.finish_run(
         run_id,
         report.outcome(),
@@ -631,7 +648,7 @@ fn handle(
             report.files.push(FileOutcome {
                 name: fr.name.clone(),
                 sha256: fr.sha256.clone(),
-                status: "new",
+                status: FileStatus::New,
                 verdict: Some(fr.verdict),
                 structure: fr.structure.clone(),
                 period: fr.period.map(|p| p.to_string()),

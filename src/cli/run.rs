@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::app::run::{self, RunOptions};
+use crate::app::run::{self, FileStatus, RunOptions};
 use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::text::printable;
@@ -40,18 +40,22 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             writeln!(out)?;
         }
         _ => {
-            let new = report.files.iter().filter(|f| f.status == "new").count();
+            let new = report
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::New)
+                .count();
             let dup = report
                 .files
                 .iter()
-                .filter(|f| f.status == "duplicate")
+                .filter(|f| f.status == FileStatus::Duplicate)
                 .count();
             writeln!(
                 out,
                 "Exécution {} : {} fichier(s) dans la boîte de réception : {new} nouveau(x), {dup} déjà reçu(s), {} inchangé(s).",
                 report.run_id, report.files_seen, report.unchanged
             )?;
-            for f in report.files.iter().filter(|f| f.status == "new") {
+            for f in report.files.iter().filter(|f| f.status == FileStatus::New) {
                 let verdict = f.verdict.map(|v| v.label()).unwrap_or("");
                 writeln!(
                     out,
@@ -65,7 +69,11 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
                     writeln!(out, "      {r}")?;
                 }
             }
-            for f in report.files.iter().filter(|f| f.status == "duplicate") {
+            for f in report
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::Duplicate)
+            {
                 writeln!(
                     out,
                     "  {} : déjà reçu (mêmes octets), rien ne change",
