@@ -77,7 +77,7 @@ pub fn reimport_into(
             continue;
         };
         match read_archived(Path::new(path), sha) {
-            Ok(bytes) => originals.push((name.clone(), before.clone(), bytes)),
+            Ok(bytes) => originals.push((name.clone(), sha.clone(), before.clone(), bytes)),
             Err(e) => problems.push(format!("{name} ({path}): {e}")),
         }
     }
@@ -90,10 +90,11 @@ pub fn reimport_into(
     let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
     let judged: Vec<_> = originals
         .par_iter()
-        .map(|(name, _, bytes)| {
+        .map(|(name, sha256, _, bytes)| {
             let job = Job {
-                name: name.clone(),
-                bytes: bytes.clone(),
+                name,
+                sha256,
+                bytes,
                 annotate: false,
             };
             let j = pool.judge(&job).into_judgement(name, bytes);
@@ -102,7 +103,7 @@ pub fn reimport_into(
         .collect();
     drop(pool);
     let mut changes = Vec::new();
-    for ((name, before, _), (report, _)) in originals.iter().zip(&judged) {
+    for ((name, _, before, _), (report, _)) in originals.iter().zip(&judged) {
         let after = report.verdict.as_str();
         if after != before {
             changes.push(Change {

@@ -481,8 +481,9 @@ fn judge_path(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool
                 };
             }
             let job = Job {
-                name: file.name.clone(),
-                bytes: file.bytes.to_vec(),
+                name: &file.name,
+                sha256: &file.sha256,
+                bytes: &file.bytes,
                 annotate: false,
             };
             let outcome = pool.judge(&job);
@@ -493,7 +494,7 @@ fn judge_path(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool
                     "file refused: reading it failed or went past the limits"
                 );
             }
-            let mut judgement = outcome.into_judgement(&file.name, &job.bytes);
+            let mut judgement = outcome.into_judgement(&file.name, job.bytes);
             judgement.report.path = path.to_path_buf();
             tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?judgement.report.verdict, "file judged");
             Judged::New {

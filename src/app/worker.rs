@@ -52,14 +52,24 @@ struct Setup {
     key: Option<Vec<u8>>,
 }
 
-/// One file to judge.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Job {
+/// One file to judge. Borrowed both ways: the parent sends the bytes it
+/// read without copying them, and the worker reads them from its input
+/// buffer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Job<'a> {
     /// The file name as received (lossy UTF-8 for display and CSV names).
-    pub name: String,
-    pub bytes: Vec<u8>,
+    pub name: &'a str,
+    /// The bytes' SHA-256 (computed once, by the parent that read them).
+    pub sha256: &'a str,
+    /// The file's bytes, sent as one raw block (not byte by byte).
+    #[serde(serialize_with = "raw_bytes", borrow)]
+    pub bytes: &'a [u8],
     /// Make the annotated xlsx copy too.
     pub annotate: bool,
+}
+
+fn raw_bytes<S: serde::Serializer>(b: &&[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(b)
 }
 
 /// A worker's answer.
@@ -138,6 +148,13 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
     out
+}
+
+/// Writes one frame without copying the body again.
+fn write_frame(w: &mut impl Write, body: &[u8]) -> std::io::Result<()> {
+    w.write_all(&(body.len() as u32).to_le_bytes())?;
+    w.write_all(body)?;
+    w.flush()
 }
 
 fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u8>>> {
@@ -273,9 +290,9 @@ impl Pool {
 
     /// Judges one file in a worker. Never fails: a worker that dies, hangs
     /// or cannot be started gives [`Outcome::Failed`].
-    pub fn judge(&self, job: &Job) -> Outcome {
+    pub fn judge(&self, job: &Job<'_>) -> Outcome {
         #[allow(clippy::expect_used)]
-        let body = frame(&postcard::to_stdvec(job).expect("a job serialises"));
+        let body = postcard::to_stdvec(job).expect("a job serialises");
         // A worker idle since an earlier file may have died meanwhile: one
         // more try with a fresh one.
         let mut last = String::new();
@@ -287,7 +304,7 @@ impl Pool {
                     continue;
                 }
             };
-            if let Err(e) = w.stdin.write_all(&body).and_then(|()| w.stdin.flush()) {
+            if let Err(e) = write_frame(&mut w.stdin, &body) {
                 let status = w.kill();
                 last = format!("worker gone before the file was sent ({e}, {status:?})");
                 continue;
@@ -374,10 +391,9 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let max = usize::try_from(config.limits.max_file_mib.saturating_mul(1024 * 1024) + 4096)
         .unwrap_or(usize::MAX);
     while let Some(body) = read_frame(&mut stdin, max)? {
-        let job: Job = postcard::from_bytes(&body)?;
+        let job: Job<'_> = postcard::from_bytes(&body)?;
         let answer = judge(job, &ctx, key.as_ref(), &config.limits);
-        stdout.write_all(&frame(&postcard::to_stdvec(&answer)?))?;
-        stdout.flush()?;
+        write_frame(&mut stdout, &postcard::to_stdvec(&answer)?)?;
         if answer.retire {
             return Ok(());
         }
@@ -386,8 +402,13 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Judges one file in this process: what a worker does for each job.
-pub fn judge(job: Job, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits) -> Judgement {
-    let file = SourceFile::from_bytes(Path::new(&job.name), job.bytes, chrono::Utc::now());
+pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits) -> Judgement {
+    let file = SourceFile::with_hash(
+        Path::new(job.name),
+        job.bytes.into(),
+        job.sha256.to_string(),
+        chrono::Utc::now(),
+    );
     let mut report = validate::judge(&file, ctx);
     // A reading thread stopped by the clock may still be running: this
     // worker ends after answering, which stops it.

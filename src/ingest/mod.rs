@@ -191,6 +191,27 @@ impl SourceFile {
         Ok(SourceFile::from_bytes(path, bytes, modified))
     }
 
+    /// Wraps bytes already in memory and hashed (`sha256` is trusted).
+    pub fn with_hash(
+        path: &Path,
+        bytes: Arc<[u8]>,
+        sha256: String,
+        modified: DateTime<Utc>,
+    ) -> SourceFile {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        SourceFile {
+            path: path.to_path_buf(),
+            name,
+            sha256,
+            size: bytes.len() as u64,
+            modified,
+            bytes,
+        }
+    }
+
     /// Wraps bytes already in memory.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>, modified: DateTime<Utc>) -> SourceFile {
         let name = path

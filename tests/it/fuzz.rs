@@ -72,6 +72,11 @@ fn harness() -> &'static Harness {
     })
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Rebuilds a zip with one entry's bytes changed.
 fn mutate_entry(bytes: &[u8], pick: usize, flips: &[(usize, u8)]) -> Option<Vec<u8>> {
     let mut a = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
@@ -125,7 +130,8 @@ proptest! {
             1 => original[..cut % (original.len() + 1)].to_vec(),
             _ => mutate_entry(original, pick, &flips).unwrap_or_else(|| original.clone()),
         };
-        let job = Job { name: name.clone(), bytes: bytes.clone(), annotate: true };
+        let sha = sha256_hex(&bytes);
+        let job = Job { name, sha256: &sha, bytes: &bytes, annotate: true };
         match harness().pool.judge(&job) {
             Outcome::Judged(j) => {
                 if j.report.verdict == Verdict::FileRejected {
@@ -143,9 +149,11 @@ proptest! {
 fn after_mutated_files_the_workers_still_judge_a_valid_file() {
     let bytes = std::fs::read(fixture("validate/valide.xlsx")).unwrap();
     for _ in 0..3 {
+        let sha = sha256_hex(&bytes);
         let job = Job {
-            name: "valide.xlsx".into(),
-            bytes: bytes.clone(),
+            name: "valide.xlsx",
+            sha256: &sha,
+            bytes: &bytes,
             annotate: false,
         };
         match harness().pool.judge(&job) {
