@@ -9,6 +9,8 @@ use crate::model::template::{header_key, Field, Need, Table};
 use crate::text::column_letter;
 use crate::text::fold;
 
+use super::Refusal;
+
 /// Where each field sits in a sheet, and what was found beside them.
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
@@ -58,7 +60,7 @@ pub fn locate(
     sheet: &Sheet,
     table: Table,
     aliases: &BTreeMap<String, String>,
-) -> Result<HeaderMap, String> {
+) -> Result<HeaderMap, Refusal> {
     let columns = table.columns();
     // The template's keys, folded once (this runs for every cell of the
     // first rows of every sheet).
@@ -93,11 +95,10 @@ pub fn locate(
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
     let expected: Vec<&str> = columns.iter().map(|c| c.header).collect();
     let Some((row_index, hits)) = best.filter(|(_, n)| *n >= 2.min(columns.len())) else {
-        return Err(format!(
-            "Ligne d'en-tête introuvable dans « {} » : colonnes attendues : {}.",
-            sheet_label(sheet, table),
-            quote_list(&expected)
-        ));
+        return Err(Refusal::NoHeaderRow {
+            sheet: sheet_label(sheet, table),
+            expected,
+        });
     };
     let _ = hits;
     let header_row = &sheet.rows[row_index];
@@ -142,28 +143,22 @@ pub fn locate(
         .filter(|c| c.need == Need::Required && !map.contains_key(&c.field))
         .map(|c| c.header)
         .collect();
-    if let Some(first) = missing.first() {
-        let what = if missing.len() == 1 {
-            format!("Colonne obligatoire absente : « {first} ».")
-        } else {
-            format!("Colonnes obligatoires absentes : {}.", quote_list(&missing))
-        };
-        return Err(format!(
-            "{what} Colonnes trouvées dans « {} » : {}.",
-            sheet_label(sheet, table),
-            quote_list(&found.iter().map(String::as_str).collect::<Vec<_>>())
-        ));
+    if !missing.is_empty() {
+        return Err(Refusal::MissingColumns {
+            sheet: sheet_label(sheet, table),
+            missing,
+            found,
+        });
     }
     let has = |f: Field| map.contains_key(&f);
     if table == Table::Demandeurs
         && !has(Field::Identifiant)
         && !(has(Field::Nom) && has(Field::Prenom) && has(Field::DateNaissance))
     {
-        return Err(format!(
-            "Colonne obligatoire absente : « Identifiant France Travail » (ou, à défaut, les trois colonnes « Nom », « Prénom » et « Date de naissance »). Colonnes trouvées dans « {} » : {}.",
-            sheet_label(sheet, table),
-            quote_list(&found.iter().map(String::as_str).collect::<Vec<_>>())
-        ));
+        return Err(Refusal::MissingIdentity {
+            sheet: sheet_label(sheet, table),
+            found,
+        });
     }
     let mut header = HeaderMap {
         row_index,
@@ -181,18 +176,6 @@ fn sheet_label(sheet: &Sheet, table: Table) -> String {
     } else {
         sheet.name.clone()
     }
-}
-
-/// `« a », « b »`.
-pub fn quote_list(items: &[&str]) -> String {
-    if items.is_empty() {
-        return "aucune".to_string();
-    }
-    items
-        .iter()
-        .map(|s| format!("« {s} »"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
@@ -266,7 +249,9 @@ mod tests {
                 ],
             )],
         };
-        let err = locate(&sheet, Table::Demandeurs, &BTreeMap::new()).unwrap_err();
+        let err = locate(&sheet, Table::Demandeurs, &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("Colonne obligatoire absente : « Date d'entrée ». Colonnes trouvées"),
             "{err}"

@@ -8,6 +8,9 @@
 
 pub mod coerce;
 pub mod header;
+pub mod refusal;
+
+pub use refusal::Refusal;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,7 +28,8 @@ use crate::model::registry::Registry;
 use crate::model::template::{header_key, Field, Table};
 use crate::model::Verdict;
 use crate::text::column_letter;
-use header::{quote_list, HeaderMap};
+use header::HeaderMap;
+use refusal::quote_all;
 
 /// What validation needs besides the file.
 #[derive(Debug, Clone)]
@@ -233,7 +237,7 @@ fn plan_sheets(names: &[String]) -> Vec<String> {
 pub fn judge(file: &SourceFile, ctx: &Context<'_>) -> FileReport {
     let mut report = FileReport::new(file);
     match judge_stream(file, ctx, &mut report) {
-        Err(reason) => report.reject(reason),
+        Err(reason) => report.reject(reason.to_string()),
         Ok(()) if report.rejections.is_empty() => report.verdict = Verdict::Accepted,
         Ok(()) => report.verdict = Verdict::RowsRejected,
     }
@@ -250,15 +254,15 @@ fn judge_stream(
     file: &SourceFile,
     ctx: &Context<'_>,
     report: &mut FileReport,
-) -> Result<(), String> {
-    let mut stream = ingest::stream(file, ctx.limits, plan_sheets).map_err(|e| e.to_string())?;
+) -> Result<(), Refusal> {
+    let mut stream = ingest::stream(file, ctx.limits, plan_sheets)?;
     let mut csv: Option<(Period, Table)> = None;
     let mut period: Option<Period> = None;
     let mut date_1904 = false;
     let mut current: Option<Current> = None;
     let mut carried = Vec::new();
     while let Some(event) = stream.next_event() {
-        match event.map_err(|e| e.to_string())? {
+        match event? {
             Event::Opened(meta) => {
                 report.format = Some(meta.format);
                 date_1904 = meta.date_1904;
@@ -285,8 +289,8 @@ fn judge_stream(
                     let table = Table::ALL
                         .into_iter()
                         .find(|t| header_key(t.sheet_name()) == header_key(&name))
-                        .ok_or_else(|| format!("Feuille inattendue « {name} »."))?;
-                    let p = period.ok_or_else(|| "Feuille « Structure » absente.".to_string())?;
+                        .ok_or_else(|| Refusal::UnexpectedSheet(name.clone()))?;
+                    let p = period.ok_or(Refusal::NoStructureSheet)?;
                     Current::Table(TableJudge::new(table, &name, date_1904, p))
                 });
             }
@@ -309,7 +313,7 @@ fn judge_stream(
         && report.tables.iter().all(|t| t.rows == 0)
         && carried.iter().all(|c: &(Table, bool)| !c.1)
     {
-        return Err("Fichier vide.".into());
+        return Err(Refusal::Empty);
     }
     report.data.carried = carried.into_iter().map(|(t, _)| t).collect();
     Ok(())
@@ -321,7 +325,7 @@ fn finish_sheet(
     report: &mut FileReport,
     period: &mut Option<Period>,
     carried: &mut Vec<(Table, bool)>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     match done {
         Current::Structure { name, rows } => {
             *period = Some(judge_structure_sheet(&Sheet { name, rows }, ctx, report)?);
@@ -339,20 +343,16 @@ fn csv_preamble(
     file: &SourceFile,
     ctx: &Context<'_>,
     report: &mut FileReport,
-) -> Result<(Period, Table), String> {
-    let (code, period, table) = parse_csv_name(&file.name).ok_or_else(|| {
-        format!(
-            "Nom de fichier non conforme : « {} ». Un fichier CSV doit s'appeler <code structure>_<période>_<table>.csv, par exemple TAPAJ-BDX-01_2019-T1_demandeurs.csv (table : demandeurs, entreprises ou professionnels).",
-            file.name
-        )
-    })?;
+) -> Result<(Period, Table), Refusal> {
+    let (code, period, table) =
+        parse_csv_name(&file.name).ok_or_else(|| Refusal::CsvName(file.name.clone()))?;
     let structure = ctx
         .registry
         .structure(&code)
-        .ok_or_else(|| unknown_structure(&code))?;
+        .ok_or_else(|| Refusal::UnknownStructure(code.clone()))?;
     report.structure = Some(structure.code.clone());
     report.innovation = Some(structure.innovation.clone());
-    let period = Period::parse(&period).ok_or_else(|| invalid_period(&period))?;
+    let period = Period::parse(&period).ok_or_else(|| Refusal::InvalidPeriod(period.clone()))?;
     check_period(period, ctx.today)?;
     report.period = Some(period);
     Ok((period, table))
@@ -367,24 +367,14 @@ pub fn parse_csv_name(name: &str) -> Option<(String, String, Table)> {
     (!code.is_empty()).then(|| (code.to_string(), period.to_string(), table))
 }
 
-fn unknown_structure(code: &str) -> String {
-    format!("Code structure « {code} » inconnu : il n'est pas inscrit au registre des structures. Vérifiez le code communiqué par l'accélérateur.")
-}
-
-fn invalid_period(p: &str) -> String {
-    format!("Période « {p} » invalide : attendu un trimestre (2019-T1) ou un mois (2019-03).")
-}
-
-fn check_period(p: Period, today: NaiveDate) -> Result<(), String> {
+fn check_period(p: Period, today: NaiveDate) -> Result<(), Refusal> {
     if p.start() > today {
-        return Err(format!(
-            "Période {p} dans le futur : elle n'a pas encore commencé."
-        ));
+        return Err(Refusal::FuturePeriod(p));
     }
     Ok(())
 }
 
-fn check_sheets(names: &[String]) -> Result<(), String> {
+fn check_sheets(names: &[String]) -> Result<(), Refusal> {
     let has = |n: &str| names.iter().any(|x| header_key(x) == header_key(n));
     let missing: Vec<&str> = [
         "Structure",
@@ -397,16 +387,10 @@ fn check_sheets(names: &[String]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let found: Vec<&str> = names.iter().map(String::as_str).collect();
-    let what = if missing.len() == 1 {
-        format!("Feuille obligatoire absente : « {} ».", missing[0])
-    } else {
-        format!("Feuilles obligatoires absentes : {}.", quote_list(&missing))
-    };
-    Err(format!(
-        "{what} Feuilles trouvées : {}.",
-        quote_list(&found)
-    ))
+    Err(Refusal::MissingSheets {
+        missing,
+        found: names.to_vec(),
+    })
 }
 
 /// The `Structure` sheet: field names in one column, values in the next.
@@ -414,7 +398,7 @@ fn judge_structure_sheet(
     sheet: &Sheet,
     ctx: &Context<'_>,
     report: &mut FileReport,
-) -> Result<Period, String> {
+) -> Result<Period, Refusal> {
     let mut fields: BTreeMap<&str, (u32, usize, Cell)> = BTreeMap::new();
     let names = [
         "Code structure",
@@ -444,30 +428,26 @@ fn judge_structure_sheet(
             .map(|(_, _, c)| c.display().trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let code = text("Code structure").ok_or_else(|| {
-        "Feuille « Structure » : le champ obligatoire « Code structure » est absent ou vide."
-            .to_string()
-    })?;
+    let code = text("Code structure").ok_or(Refusal::MissingField("Code structure"))?;
     let structure = ctx
         .registry
         .structure(&code)
-        .ok_or_else(|| unknown_structure(&code))?;
+        .ok_or_else(|| Refusal::UnknownStructure(code.clone()))?;
     report.structure = Some(structure.code.clone());
-    let written = text("Innovation").ok_or_else(|| {
-        "Feuille « Structure » : le champ obligatoire « Innovation » est absent ou vide."
-            .to_string()
-    })?;
+    let written = text("Innovation").ok_or(Refusal::MissingField("Innovation"))?;
     let registered = ctx.registry.innovation(&structure.innovation);
     let matches = ctx
         .registry
         .match_innovation(&written)
         .is_some_and(|i| i.code == structure.innovation);
     if !matches {
-        return Err(format!(
-            "Innovation « {written} » différente de celle de la structure {} (« {} ») : corrigez la feuille « Structure ».",
-            structure.code,
-            registered.map_or(structure.innovation.as_str(), |i| i.name.as_str())
-        ));
+        return Err(Refusal::InnovationMismatch {
+            written,
+            structure: structure.code.clone(),
+            registered: registered
+                .map_or(structure.innovation.as_str(), |i| i.name.as_str())
+                .to_string(),
+        });
     }
     report.innovation = Some(structure.innovation.clone());
     let period = match fields.get("Période") {
@@ -475,14 +455,10 @@ fn judge_structure_sheet(
         Some((_, _, Cell::Date(d))) => Period::month_of(d.date()),
         Some((_, _, c)) if !c.is_blank() => {
             let written = c.display();
-            Period::parse(&written).ok_or_else(|| invalid_period(written.trim()))?
+            Period::parse(&written)
+                .ok_or_else(|| Refusal::InvalidPeriod(written.trim().to_string()))?
         }
-        _ => {
-            return Err(
-                "Feuille « Structure » : le champ obligatoire « Période » est absent ou vide."
-                    .into(),
-            )
-        }
+        _ => return Err(Refusal::MissingField("Période")),
     };
     check_period(period, ctx.today)?;
     report.period = Some(period);
@@ -539,7 +515,12 @@ impl TableJudge {
         }
     }
 
-    fn push(&mut self, row: Row, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+    fn push(
+        &mut self,
+        row: Row,
+        ctx: &Context<'_>,
+        report: &mut FileReport,
+    ) -> Result<(), Refusal> {
         if self.map.is_some() {
             self.judge_row(&row, ctx, report);
             return Ok(());
@@ -551,7 +532,7 @@ impl TableJudge {
         Ok(())
     }
 
-    fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), String> {
+    fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), Refusal> {
         let sheet = Sheet {
             name: self.sheet.clone(),
             rows: std::mem::take(&mut self.buffer),
@@ -574,7 +555,7 @@ impl TableJudge {
     }
 
     /// Ends the table; returns whether it held anything at all.
-    fn finish(mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<bool, String> {
+    fn finish(mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<bool, Refusal> {
         let had_rows = self.map.is_some() || !self.buffer.is_empty();
         if self.map.is_none() && !self.buffer.is_empty() {
             self.locate(ctx, report)?;
@@ -717,7 +698,7 @@ impl<'a> RowCheck<'a> {
                 f,
                 format!(
                     "valeur non reconnue ; valeurs possibles : {}",
-                    quote_list(&T::labels())
+                    quote_all(&T::labels())
                 ),
             );
         }
