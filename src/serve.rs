@@ -140,23 +140,7 @@ fn report_failure(config: &Config, kind: JobKind, error: &anyhow::Error) {
             Duration::from_secs(config.schedule.lock_wait_secs),
         )?;
         let store = Store::open(&config.data)?;
-        let id = store.begin_run(kind.name(), Some(&format!("{error:#}")))?;
-        store.finish_run(id, "failed", 0, 0, 0, 0)?;
-        for to in &config.email.operators {
-            let text = format!(
-                "Bonjour,\n\nLa tâche planifiée « {} » d'essaim a échoué le {}.\n\nErreur : {error:#}\n\nLe planificateur continue ; l'incident figurera dans la prochaine synthèse.\n",
-                kind.name(),
-                chrono::Local::now().format("%d/%m/%Y à %H:%M:%S")
-            );
-            let m = crate::digest::deliver::alert_message(
-                config,
-                to,
-                &format!("essaim : échec de la tâche « {} »", kind.name()),
-                text,
-            )?;
-            crate::digest::deliver::enqueue(config, &store, &m)?;
-        }
-        crate::digest::deliver::deliver_due(config, &store, Utc::now().naive_utc())?;
+        crate::app::notify::job_failed(config, &store, kind.name(), &format!("{error:#}"))?;
         Ok(())
     })();
     if let Err(e) = result {

@@ -48,19 +48,7 @@ pub fn judge_all(
         .map(|path| {
             let judged = match SourceFile::open(path, &config.limits) {
                 Ok(file) => {
-                    let job = super::worker::Job {
-                        name: &file.name,
-                        sha256: &file.sha256,
-                        bytes: &file.bytes,
-                        annotate,
-                    };
-                    let outcome = pool.judge(&job);
-                    if let super::worker::Outcome::Failed { detail } = &outcome {
-                        tracing::warn!(file = %crate::text::printable(&file.name, 120), detail = %detail, "file refused: its worker failed");
-                    }
-                    let mut j = outcome.into_judgement(&file.name, job.bytes);
-                    j.report.path.clone_from(path);
-                    tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?j.report.verdict, "file judged");
+                    let j = pool.judge_file(&file, annotate);
                     Judged {
                         report: j.report,
                         annotated: j.annotated,

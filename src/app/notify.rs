@@ -1,5 +1,6 @@
 //! Telling people after the data work: the digest and the delivery of what
-//! is due. Mail problems never fail the data work.
+//! is due, and the operators when a scheduled job failed. Mail problems
+//! never fail the data work.
 
 use chrono::Utc;
 
@@ -37,4 +38,34 @@ pub fn after_run(config: &Config, store: &Store, report: &mut RunReport) {
 
 fn opts_now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
+}
+
+/// Records a failed scheduled job as a failed run (shown by `status` and
+/// the next digest's incidents) and e-mails the operators, in French.
+///
+/// # Errors
+/// Store or message errors (the caller logs them).
+pub fn job_failed(
+    config: &Config,
+    store: &Store,
+    job: &str,
+    error: &str,
+) -> Result<(), crate::digest::deliver::DeliverError> {
+    let id = store.begin_run(job, Some(error))?;
+    store.finish_run(id, "failed", 0, 0, 0, 0)?;
+    for to in &config.email.operators {
+        let text = format!(
+            "Bonjour,\n\nLa tâche planifiée « {job} » d'essaim a échoué le {}.\n\nErreur : {error}\n\nLe planificateur continue ; l'incident figurera dans la prochaine synthèse.\n",
+            chrono::Local::now().format("%d/%m/%Y à %H:%M:%S")
+        );
+        let m = crate::digest::deliver::alert_message(
+            config,
+            to,
+            &format!("essaim : échec de la tâche « {job} »"),
+            text,
+        )?;
+        crate::digest::deliver::enqueue(config, store, &m)?;
+    }
+    crate::digest::deliver::deliver_due(config, store, Utc::now().naive_utc())?;
+    Ok(())
 }

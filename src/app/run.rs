@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::app::worker::{Job, Judgement, Outcome, Pool};
+use crate::app::worker::{Judgement, Pool};
 use crate::config::Config;
 use crate::identity::{HashKey, KeyError, KeySource};
 use crate::ingest::{self, ReadError, SourceFile};
@@ -480,23 +480,7 @@ fn judge_path(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool
                     sha256: file.sha256,
                 };
             }
-            let job = Job {
-                name: &file.name,
-                sha256: &file.sha256,
-                bytes: &file.bytes,
-                annotate: false,
-            };
-            let outcome = pool.judge(&job);
-            if let Outcome::Failed { detail } = &outcome {
-                tracing::warn!(
-                    file = %crate::text::printable(&file.name, 120),
-                    detail = %detail,
-                    "file refused: reading it failed or went past the limits"
-                );
-            }
-            let mut judgement = outcome.into_judgement(&file.name, job.bytes);
-            judgement.report.path = path.to_path_buf();
-            tracing::debug!(file = %crate::text::printable(&file.name, 120), verdict = ?judgement.report.verdict, "file judged");
+            let judgement = pool.judge_file(&file, false);
             Judged::New {
                 file,
                 judgement: Box::new(judgement),

@@ -349,6 +349,35 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Judges a file read from disk: its judgement, or a refusal with
+    /// [`UNSAFE_REASON`] when its worker failed (logged for operators).
+    pub fn judge_file(&self, file: &SourceFile, annotate: bool) -> Judgement {
+        let job = Job {
+            name: &file.name,
+            sha256: &file.sha256,
+            bytes: &file.bytes,
+            annotate,
+        };
+        let outcome = self.judge(&job);
+        if let Outcome::Failed { detail } = &outcome {
+            tracing::warn!(
+                file = %crate::text::printable(&file.name, 120),
+                detail = %detail,
+                "file refused: reading it failed or went past the limits"
+            );
+        }
+        let mut judgement = outcome.into_judgement(&file.name, &file.bytes);
+        judgement.report.path.clone_from(&file.path);
+        tracing::debug!(
+            file = %crate::text::printable(&file.name, 120),
+            verdict = ?judgement.report.verdict,
+            "file judged"
+        );
+        judgement
+    }
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         if let Ok(mut idle) = self.idle.lock() {
