@@ -102,6 +102,10 @@ fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> anyhow::
                 ..RunOptions::default()
             };
             let r = run::run(config, &mut store, &opts)?;
+            let mail = crate::app::notify::after_run(config, &store, &r);
+            if let Some(e) = mail.mail_error {
+                tracing::error!(error = %e, "e-mail after the run could not be handled");
+            }
             Ok(format!(
                 "{} file(s) seen, {} new",
                 r.files_seen,

@@ -3,15 +3,39 @@
 //! never fail the data work.
 
 use chrono::Utc;
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::store::Store;
 
 use super::run::RunReport;
 
+/// What the e-mail after a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AfterRun {
+    /// The digest composed, or the delivery round alone.
+    pub digest: Option<crate::digest::DigestOutcome>,
+    /// Why e-mail could not be handled (the data work is done regardless).
+    pub mail_error: Option<String>,
+}
+
+/// A run's report with what its e-mail did, as `run --format json` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary<'a> {
+    #[serde(flatten)]
+    pub run: &'a RunReport,
+    #[serde(flatten)]
+    pub mail: &'a AfterRun,
+}
+
 /// After the data work: a digest when any figure changed, and delivery of
 /// whatever is due (feedback, retries). Mail problems never fail the run.
-pub fn after_run(config: &Config, store: &Store, report: &mut RunReport) {
+/// Nothing is sent after an interrupted run (the next run finishes it).
+pub fn after_run(config: &Config, store: &Store, report: &RunReport) -> AfterRun {
+    let mut out = AfterRun::default();
+    if report.interrupted {
+        return out;
+    }
     let changed = report.recomputed
         && match (store.latest_figures(), store.previous_figures()) {
             (Ok(now), Ok(before)) => now != before,
@@ -19,11 +43,11 @@ pub fn after_run(config: &Config, store: &Store, report: &mut RunReport) {
         };
     let result = if changed {
         crate::digest::send_digest(config, store).map(|d| {
-            report.digest = Some(d);
+            out.digest = Some(d);
         })
     } else {
         crate::digest::deliver::deliver_due(config, store, opts_now()).map(|d| {
-            report.digest = Some(crate::digest::DigestOutcome {
+            out.digest = Some(crate::digest::DigestOutcome {
                 digest_id: None,
                 composed: 0,
                 delivery: d,
@@ -32,8 +56,9 @@ pub fn after_run(config: &Config, store: &Store, report: &mut RunReport) {
     };
     if let Err(e) = result {
         tracing::error!(error = %e, "e-mail could not be handled; messages stay queued");
-        report.mail_error = Some(e.to_string());
+        out.mail_error = Some(e.to_string());
     }
+    out
 }
 
 fn opts_now() -> chrono::NaiveDateTime {

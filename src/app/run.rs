@@ -106,12 +106,8 @@ pub struct RunReport {
     pub rows_rejected: usize,
     pub recomputed: bool,
     pub purged: usize,
-    /// The digest composed after this run, when figures changed.
-    pub digest: Option<crate::digest::DigestOutcome>,
     /// Feedback messages queued for structures.
     pub feedback: usize,
-    /// Why e-mail could not be handled (the data work is done regardless).
-    pub mail_error: Option<String>,
     /// A stop request ended the run early (the next run finishes the work).
     pub interrupted: bool,
 }
@@ -236,9 +232,7 @@ pub fn run(
         rows_rejected: 0,
         recomputed: false,
         purged: 0,
-        digest: None,
         feedback: 0,
-        mail_error: None,
         interrupted: false,
     };
     for (path, why) in listing.skipped {
@@ -411,7 +405,6 @@ pub fn run(
         report.rows_accepted,
         report.rows_rejected,
     )?;
-    super::notify::after_run(config, store, &mut report);
     Ok(report)
 }
 

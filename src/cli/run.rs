@@ -28,6 +28,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
         opts.today = t;
     }
     let report = run::run(config, &mut store, &opts)?;
+    let mail = crate::app::notify::after_run(config, &store, &report);
     let figures = store.latest_figures()?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -35,7 +36,10 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             let headline = super::indicators::national_json(&figures, None);
             serde_json::to_writer_pretty(
                 &mut out,
-                &serde_json::json!({ "run": report, "figures": headline }),
+                &serde_json::json!({
+                    "run": crate::app::notify::RunSummary { run: &report, mail: &mail },
+                    "figures": headline
+                }),
             )?;
             writeln!(out)?;
         }
