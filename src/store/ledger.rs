@@ -47,11 +47,8 @@ impl Store {
             }
             app.flush().ctx("flush listed")?;
         }
-        tx.execute(
-            "INSERT INTO sightings SELECT path, size, stamp, ? FROM listed ON CONFLICT DO NOTHING",
-            params![now],
-        )
-        .ctx("record sightings")?;
+        tx.execute(include_str!("sql/record_sightings.sql"), params![now])
+            .ctx("record sightings")?;
         let mut out = HashMap::new();
         {
             let mut stmt = tx
@@ -80,7 +77,7 @@ impl Store {
     pub fn record_skipped(&self, run_id: i64, path: &str, reason: &str) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO inbox_skipped VALUES (?, ?, ?, now())",
+                include_str!("sql/record_skipped.sql"),
                 params![run_id, path, reason],
             )
             .ctx("record skipped entry")?;
@@ -99,10 +96,7 @@ impl Store {
             })
             .ctx("next run id")?;
         self.conn
-            .execute(
-                "INSERT INTO runs (id, kind, started_at, note) VALUES (?, ?, now(), ?)",
-                params![id, kind, note],
-            )
+            .execute(include_str!("sql/begin_run.sql"), params![id, kind, note])
             .ctx("record run start")?;
         Ok(id)
     }
@@ -122,8 +116,15 @@ impl Store {
     ) -> Result<()> {
         self.conn
             .execute(
-                "UPDATE runs SET finished_at = now(), outcome = ?, files_seen = ?, files_new = ?, rows_accepted = ?, rows_rejected = ? WHERE id = ?",
-                params![outcome, files_seen as i64, files_new as i64, accepted as i64, rejected as i64, id],
+                include_str!("sql/finish_run.sql"),
+                params![
+                    outcome,
+                    files_seen as i64,
+                    files_new as i64,
+                    accepted as i64,
+                    rejected as i64,
+                    id
+                ],
             )
             .ctx("record run end")?;
         Ok(())
@@ -182,7 +183,7 @@ impl Store {
     ) -> Result<()> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
+                include_str!("sql/record_inbox.sql"),
                 params![path, size as i64, modified, sha256],
             )
             .ctx("record inbox entry")?;
@@ -244,7 +245,7 @@ impl Store {
     ) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO reimports VALUES (?, now(), ?, ?, ?)",
+                include_str!("sql/record_reimport.sql"),
                 params![run_id, scope, reason, dry_run],
             )
             .ctx("record reimport")?;
@@ -274,10 +275,7 @@ impl Store {
     /// SQL errors.
     pub fn mark_purged(&self, sha256: &str) -> Result<()> {
         self.conn
-            .execute(
-                "UPDATE files SET purged_at = now() WHERE sha256 = ?",
-                params![sha256],
-            )
+            .execute(include_str!("sql/mark_purged.sql"), params![sha256])
             .ctx("mark purged")?;
         Ok(())
     }

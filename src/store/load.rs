@@ -50,7 +50,7 @@ impl Store {
         insert_content(&tx, report, f.load)?;
         if let Some((path, size, stamp)) = f.inbox {
             tx.execute(
-                "INSERT OR REPLACE INTO inbox_seen VALUES (?, ?, ?, ?)",
+                include_str!("sql/record_inbox.sql"),
                 params![path, size as i64, stamp, report.sha256],
             )
             .ctx("record inbox entry")?;
@@ -62,7 +62,7 @@ impl Store {
             )
             .ctx("record feedback message")?;
         }
-        tx.execute("UPDATE state SET version = version + 1", [])
+        tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
         tx.commit().ctx("commit file load")?;
         Ok(())
@@ -121,13 +121,10 @@ impl Store {
             insert_content(&tx, report, load.as_ref())?;
         }
         if let Some(fp) = fingerprint {
-            tx.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
-                params![fp],
-            )
-            .ctx("record key fingerprint")?;
+            tx.execute(include_str!("sql/set_key_fingerprint.sql"), params![fp])
+                .ctx("record key fingerprint")?;
         }
-        tx.execute("UPDATE state SET version = version + 1", [])
+        tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
         tx.commit().ctx("commit reload")?;
         Ok(())

@@ -66,7 +66,7 @@ impl Store {
             .ctx("next digest id")?;
         self.conn
             .execute(
-                "INSERT INTO digests VALUES (?, now(), ?, (SELECT coalesce(max(id), 0) FROM runs))",
+                include_str!("sql/record_digest.sql"),
                 params![id, figures_run_id],
             )
             .ctx("record digest")?;
@@ -277,10 +277,7 @@ impl Store {
     pub fn requeue_message(&self, id: &str) -> Result<bool> {
         let n = self
             .conn
-            .execute(
-                "UPDATE messages SET state = 'pending', next_attempt_at = NULL WHERE id = ?",
-                params![id],
-            )
+            .execute(include_str!("sql/requeue_message.sql"), params![id])
             .ctx("requeue message")?;
         Ok(n > 0)
     }

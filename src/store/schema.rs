@@ -65,10 +65,7 @@ impl Store {
         rand::fill(&mut raw);
         let id = hex::encode(raw);
         self.conn
-            .execute(
-                "INSERT INTO meta VALUES ('database_id', ?) ON CONFLICT DO NOTHING",
-                params![id],
-            )
+            .execute(include_str!("sql/record_database_id.sql"), params![id])
             .ctx("record database id")?;
         Ok(self.meta("database_id")?.unwrap_or(id))
     }
@@ -104,7 +101,7 @@ impl Store {
     pub fn set_key_fingerprint(&self, fingerprint: &str) -> Result<()> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO meta VALUES ('key_fingerprint', ?)",
+                include_str!("sql/set_key_fingerprint.sql"),
                 params![fingerprint],
             )
             .ctx("record key fingerprint")?;
@@ -136,11 +133,8 @@ impl Store {
             let tx = self.conn.unchecked_transaction().ctx("begin migration")?;
             tx.execute_batch(sql)
                 .ctx(&format!("migration to version {version}"))?;
-            tx.execute(
-                "INSERT INTO schema_version VALUES (?, now())",
-                params![version],
-            )
-            .ctx("record migration")?;
+            tx.execute(include_str!("sql/record_migration.sql"), params![version])
+                .ctx("record migration")?;
             tx.commit().ctx("commit migration")?;
             tracing::info!(version, "database schema migrated");
         }

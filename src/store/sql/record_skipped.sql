@@ -1,0 +1,2 @@
+-- An inbox entry passed over. Inputs: run id, path, reason.
+INSERT INTO inbox_skipped VALUES (?, ?, ?, now())
