@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use essaim::cli::CliError;
 
 /// mimalloc instead of the system allocator: rows are allocated on the
 /// reading thread and freed on the validating one, which glibc's malloc
@@ -24,22 +25,38 @@ fn main() -> ExitCode {
     match essaim::cli::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         // A closed pipe (`essaim status | head`) is not a failure.
-        Err(e)
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            let busy = matches!(e, CliError::Busy(_));
+            // anyhow only here, to print the error with its causes.
+            let e = anyhow::Error::from(e);
             tracing::error!(error = format!("{e:#}"), "essaim could not run");
             eprintln!("essaim: error: {e:#}");
-            if e.downcast_ref::<essaim::cli::Busy>().is_some() {
+            if busy {
                 ExitCode::from(essaim::model::exit::BUSY)
             } else {
                 ExitCode::from(essaim::model::exit::CANNOT_RUN)
             }
         }
     }
+}
+
+/// Whether the error is stdout closed by a reader that stopped reading.
+fn is_broken_pipe(e: &CliError) -> bool {
+    let pipe = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
+    match e {
+        CliError::Io(io) if pipe(io) => return true,
+        CliError::Json(j) if j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) => {
+            return true
+        }
+        _ => {}
+    }
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        if c.downcast_ref::<std::io::Error>().is_some_and(pipe) {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
 }

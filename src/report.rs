@@ -12,6 +12,24 @@ use crate::ingest::{self, Cell, SourceFile};
 use crate::model::Verdict;
 use crate::validate::{self, FileReport};
 
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
+    Read(#[from] crate::ingest::ReadError),
+}
+
 /// Machine-readable summary of a batch (`--format json`).
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -153,7 +171,7 @@ pub use crate::text::safe_file_stem;
 ///
 /// # Errors
 /// CSV writing errors.
-pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> anyhow::Result<Vec<u8>> {
+pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> Result<Vec<u8>, ReportError> {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     let mut omitted = report.rejections_omitted;
     {
@@ -212,11 +230,14 @@ pub fn write_rejections_csv(
     dir: &Path,
     report: &FileReport,
     max_bytes: usize,
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("{}.rejets.csv", safe_file_stem(&report.name)));
     let bytes = rejections_csv(report, max_bytes)?;
-    std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    std::fs::write(&path, bytes).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }
 
@@ -224,10 +245,17 @@ pub fn write_rejections_csv(
 ///
 /// # Errors
 /// I/O errors, with the path.
-pub fn write_annotated(dir: &Path, report: &FileReport, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+pub fn write_annotated(
+    dir: &Path,
+    report: &FileReport,
+    bytes: &[u8],
+) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("{}.annote.xlsx", safe_file_stem(&report.name)));
-    std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    std::fs::write(&path, bytes).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }
 
@@ -242,7 +270,7 @@ pub fn annotated_bytes(
     report: &FileReport,
     file: &SourceFile,
     limits: &crate::model::limits::Limits,
-) -> anyhow::Result<Option<Vec<u8>>> {
+) -> Result<Option<Vec<u8>>, ReportError> {
     if report.rejections.is_empty() {
         return Ok(None);
     }

@@ -89,7 +89,7 @@ pub fn upcoming(expr: &str, tz: Tz, from: DateTime<Utc>, n: usize) -> Vec<DateTi
     out
 }
 
-fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> anyhow::Result<String> {
+fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> Result<String, ServeError> {
     let _lock = crate::lock::acquire(
         &config.data,
         Duration::from_secs(config.schedule.lock_wait_secs),
@@ -132,13 +132,13 @@ fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> anyhow::
 }
 
 /// Records a failed job and tells the operators.
-fn report_failure(config: &Config, kind: JobKind, error: &anyhow::Error) {
+fn report_failure(config: &Config, kind: JobKind, error: &ServeError) {
     tracing::error!(
         job = kind.name(),
         error = format!("{error:#}"),
         "scheduled job failed"
     );
-    let result = (|| -> anyhow::Result<()> {
+    let result = (|| -> Result<(), ServeError> {
         let _lock = crate::lock::acquire(
             &config.data,
             Duration::from_secs(config.schedule.lock_wait_secs),
@@ -160,7 +160,7 @@ fn report_failure(config: &Config, kind: JobKind, error: &anyhow::Error) {
 ///
 /// # Errors
 /// When the scheduler cannot start.
-pub fn serve(config: Config) -> anyhow::Result<()> {
+pub fn serve(config: Config) -> Result<(), ServeError> {
     let tz: Tz = config.schedules.timezone;
     let jobs: Arc<Vec<Scheduled>> = Arc::new(
         [
@@ -230,8 +230,25 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let mut sched = sched;
         let _ = sched.shutdown().await;
         tracing::info!("essaim serve stopped");
-        anyhow::Ok(())
+        Ok::<(), ServeError>(())
     })
+}
+
+/// Why the scheduler or one of its jobs could not work.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Run(#[from] crate::app::run::PipelineError),
+    #[error(transparent)]
+    Mail(#[from] crate::digest::deliver::DeliverError),
+    #[error("scheduler: {0}")]
+    Scheduler(#[from] tokio_cron_scheduler::JobSchedulerError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// Schedules have a one-second resolution.

@@ -43,16 +43,16 @@ pub fn reimport_into(
     store: &mut Store,
     args: &Selection,
     run_id: i64,
-) -> anyhow::Result<(usize, Vec<Change>)> {
+) -> Result<(usize, Vec<Change>), ReimportError> {
     let rotating = args.rotate_key;
-    anyhow::ensure!(
-        !rotating
-            || (args.file.is_none()
-                && args.structure.is_none()
-                && args.period.is_none()
-                && args.innovation.is_none()),
-        "--rotate-key re-hashes every file: use it with --all alone"
-    );
+    if rotating
+        && (args.file.is_some()
+            || args.structure.is_some()
+            || args.period.is_some()
+            || args.innovation.is_some())
+    {
+        return Err(ReimportError::RotationScope);
+    }
     let key = super::run::hash_key(config, store, rotating)?;
     let files = store.select_files(
         args.file.as_deref(),
@@ -81,12 +81,9 @@ pub fn reimport_into(
             Err(e) => problems.push(format!("{name} ({path}): {e}")),
         }
     }
-    anyhow::ensure!(
-        problems.is_empty(),
-        "{} archived original(s) cannot be re-read; nothing was changed:\n  {}",
-        problems.len(),
-        problems.join("\n  ")
-    );
+    if !problems.is_empty() {
+        return Err(ReimportError::Unreadable(problems));
+    }
     let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
     let judged: Vec<_> = originals
         .par_iter()
@@ -120,12 +117,26 @@ pub fn reimport_into(
 }
 
 /// The bytes of an archived original, checked against its hash.
-fn read_archived(path: &Path, sha256: &str) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)?;
+fn read_archived(path: &Path, sha256: &str) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let found = crate::ingest::SourceFile::from_bytes(path, bytes, chrono::Utc::now());
-    anyhow::ensure!(
-        found.sha256 == sha256,
-        "the archived copy does not match its hash: the archive is damaged"
-    );
+    if found.sha256 != sha256 {
+        return Err("the archived copy does not match its hash: the archive is damaged".into());
+    }
     Ok(found.bytes.to_vec())
+}
+
+/// Why a re-import did not happen (nothing was then changed).
+#[derive(Debug, thiserror::Error)]
+pub enum ReimportError {
+    #[error("--rotate-key re-hashes every file: use it with --all alone")]
+    RotationScope,
+    #[error("{} archived original(s) cannot be re-read; nothing was changed:\n  {}", .0.len(), .0.join("\n  "))]
+    Unreadable(Vec<String>),
+    #[error(transparent)]
+    Run(#[from] super::run::PipelineError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("worker processes: {0}")]
+    Workers(#[from] std::io::Error),
 }

@@ -31,11 +31,12 @@ pub struct Args {
     pub wait: u64,
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let mut out = std::io::stdout().lock();
     if let Some(dir) = &args.preview {
-        let scope = Scope::parse(&args.scope, &config.registry).map_err(anyhow::Error::msg)?;
+        let scope =
+            Scope::parse(&args.scope, &config.registry).map_err(crate::cli::CliError::Refused)?;
         let (subject, html, text, png) = digest::preview(config, &store, &scope)?;
         std::fs::create_dir_all(dir)?;
         // The HTML as a browser shows it: the inline image by file name.
@@ -70,10 +71,11 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
     let now = chrono::Utc::now().naive_utc();
     let delivery = if let Some(id) = &args.resend {
         let id = id.trim_matches(['<', '>']);
-        anyhow::ensure!(
-            store.requeue_message(id)?,
-            "no message has the id {id} (see essaim digest --list)"
-        );
+        if !store.requeue_message(id)? {
+            return Err(crate::cli::CliError::Refused(format!(
+                "no message has the id {id} (see essaim digest --list)"
+            )));
+        }
         digest::deliver::deliver_due(config, &store, now)?
     } else if args.retry {
         digest::deliver::deliver_due(config, &store, now)?

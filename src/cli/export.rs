@@ -15,7 +15,7 @@ pub struct Args {
     pub wait: u64,
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let t = config.privacy.threshold;
     let cells = publish(&store.latest_figures()?, t);

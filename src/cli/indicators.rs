@@ -91,7 +91,7 @@ pub fn print_national(out: &mut impl Write, figures: &[Figure]) -> std::io::Resu
     Ok(())
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let figures = store.latest_figures()?;
     let threshold = (!args.raw).then_some(config.privacy.threshold);

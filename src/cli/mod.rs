@@ -13,7 +13,6 @@ mod validate;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -109,23 +108,18 @@ pub enum OutputFormat {
 fn open_locked(
     config: &Config,
     wait_secs: u64,
-) -> anyhow::Result<(crate::lock::DataLock, crate::store::Store)> {
+) -> Result<(crate::lock::DataLock, crate::store::Store), crate::cli::CliError> {
     let lock = crate::lock::acquire(&config.data, std::time::Duration::from_secs(wait_secs))
-        .map_err(|e| anyhow::Error::new(Busy(e)))?;
+        .map_err(CliError::Busy)?;
     let store = crate::store::Store::open(&config.data)?;
     Ok((lock, store))
 }
-
-/// The lock was held by another process (exit code 4).
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Busy(pub crate::lock::LockError);
 
 /// Runs the chosen subcommand and returns its exit code.
 ///
 /// # Errors
 /// Anything that stops the program from running at all (exit code 3).
-pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+pub fn dispatch(cli: Cli) -> Result<u8, crate::cli::CliError> {
     match cli.command {
         Command::Validate(args) => validate::run(&load_config(&cli.config)?, args),
         Command::Template(args) => template::run(args),
@@ -139,6 +133,50 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
-    Config::load(path).with_context(|| format!("configuration {}", path.display()))
+fn load_config(path: &std::path::Path) -> Result<Config, CliError> {
+    Config::load(path).map_err(|source| CliError::Config {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Everything that stops a command; `main` prints it with its chain and
+/// maps it to an exit code (4 for [`CliError::Busy`], 3 otherwise).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    // The cause follows in the printed chain.
+    #[error("configuration {path}")]
+    Config {
+        path: PathBuf,
+        source: crate::config::ConfigError,
+    },
+    #[error(transparent)]
+    Busy(crate::lock::LockError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Run(#[from] crate::app::run::PipelineError),
+    #[error(transparent)]
+    Reimport(#[from] crate::app::reimport::ReimportError),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Mail(#[from] crate::digest::deliver::DeliverError),
+    #[error(transparent)]
+    Synth(#[from] crate::synth::SynthError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
+    Database(#[from] duckdb::Error),
+    /// A request that cannot be done as asked (the message says why).
+    #[error("{0}")]
+    Refused(String),
 }

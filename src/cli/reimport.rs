@@ -84,7 +84,7 @@ fn national(figures: &[Figure], name: &str) -> Option<f64> {
         .and_then(|f| f.value)
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
     let before = store.latest_figures()?;
     let scope = args.scope();
@@ -99,7 +99,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
             let run_id = copy.begin_run("reimport", Some(&args.reason))?;
             let (count, changes) = reimport_into(config, &mut copy, &args.selection(), run_id)?;
             let after = copy.latest_figures()?;
-            anyhow::Ok((count, changes, after))
+            Ok::<_, crate::cli::CliError>((count, changes, after))
         })();
         let _ = std::fs::remove_dir_all(&tmp);
         let run_id = store.begin_run("reimport", Some(&format!("dry run: {}", args.reason)))?;

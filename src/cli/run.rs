@@ -21,7 +21,7 @@ pub struct Args {
     pub today: Option<chrono::NaiveDate>,
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
     let mut opts = RunOptions::default();
     if let Some(t) = args.today {

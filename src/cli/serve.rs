@@ -9,7 +9,7 @@ pub struct Args {
     pub next: bool,
 }
 
-pub fn run(config: Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: Config, args: Args) -> Result<u8, crate::cli::CliError> {
     if args.next {
         let tz = config.schedules.timezone;
         for (name, expr) in [

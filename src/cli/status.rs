@@ -19,7 +19,7 @@ pub struct Args {
     pub wait: u64,
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let today = chrono::Local::now().date_naive();
     let runs = store.recent_runs(args.runs)?;

@@ -17,7 +17,7 @@ pub struct Args {
     pub period: Option<String>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<u8> {
+pub fn run(args: Args) -> Result<u8, crate::cli::CliError> {
     let book = crate::synth::SBook::template(
         args.structure.as_deref(),
         args.innovation.as_deref(),
@@ -32,8 +32,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         book.to_xlsx()?
     };
-    std::fs::write(&args.output, bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
+    std::fs::write(&args.output, bytes).map_err(|source| crate::report::ReportError::Write {
+        path: args.output.clone(),
+        source,
+    })?;
     println!("Modèle écrit : {}", args.output.display());
     Ok(crate::model::exit::OK)
 }

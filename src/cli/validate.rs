@@ -27,7 +27,7 @@ pub struct Args {
     pub today: Option<chrono::NaiveDate>,
 }
 
-pub fn run(config: &Config, args: Args) -> anyhow::Result<u8> {
+pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let today = args
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());

@@ -21,7 +21,7 @@ use crate::text::fold;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read at all.
-    #[error("cannot read the configuration file {path}: {source}")]
+    #[error("cannot read the configuration file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
