@@ -282,7 +282,7 @@ pub fn annotated_bytes(
     let mut notes: BTreeMap<(String, u32, u16), Vec<String>> = BTreeMap::new();
     for j in &report.rejections {
         let sheet = if wb.format == ingest::Format::Csv {
-            "CSV".to_string()
+            crate::model::template::CSV_SHEET.to_string()
         } else {
             j.sheet.clone()
         };

@@ -17,7 +17,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::config::parse_cron;
 use croner::Cron;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -71,10 +70,7 @@ impl Scheduled {
 
 /// The next times each schedule fires after `from` (for `--help`-style
 /// checks and tests of the time-zone handling).
-pub fn upcoming(expr: &str, tz: Tz, from: DateTime<Utc>, n: usize) -> Vec<DateTime<Tz>> {
-    let Ok(cron) = parse_cron(expr) else {
-        return Vec::new();
-    };
+pub fn upcoming(cron: &Cron, tz: Tz, from: DateTime<Utc>, n: usize) -> Vec<DateTime<Tz>> {
     let mut out = Vec::new();
     let mut t = whole_second(from.with_timezone(&tz));
     for _ in 0..n {
@@ -291,6 +287,7 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_cron;
 
     #[test]
     fn nightly_job_keeps_its_paris_time_across_daylight_saving() {
@@ -300,10 +297,15 @@ mod tests {
         let from = DateTime::parse_from_rfc3339("2026-03-27T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let times: Vec<String> = upcoming("0 30 7 * * *", chrono_tz::Europe::Paris, from, 4)
-            .iter()
-            .map(|t| t.to_rfc3339())
-            .collect();
+        let times: Vec<String> = upcoming(
+            &parse_cron("0 30 7 * * *").unwrap(),
+            chrono_tz::Europe::Paris,
+            from,
+            4,
+        )
+        .iter()
+        .map(|t| t.to_rfc3339())
+        .collect();
         assert_eq!(
             times,
             [
@@ -316,10 +318,15 @@ mod tests {
         let from = DateTime::parse_from_rfc3339("2026-10-24T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let utc: Vec<String> = upcoming("0 30 7 * * *", chrono_tz::Europe::Paris, from, 2)
-            .iter()
-            .map(|t| t.with_timezone(&Utc).to_rfc3339())
-            .collect();
+        let utc: Vec<String> = upcoming(
+            &parse_cron("0 30 7 * * *").unwrap(),
+            chrono_tz::Europe::Paris,
+            from,
+            2,
+        )
+        .iter()
+        .map(|t| t.with_timezone(&Utc).to_rfc3339())
+        .collect();
         assert_eq!(
             utc,
             ["2026-10-24T05:30:00+00:00", "2026-10-25T06:30:00+00:00"]

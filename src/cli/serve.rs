@@ -12,12 +12,12 @@ pub struct Args {
 pub fn run(config: Config, args: Args) -> Result<u8, crate::cli::CliError> {
     if args.next {
         let tz = config.schedules.timezone;
-        for (name, expr) in [
-            ("run", &config.schedule.run),
-            ("digest", &config.schedule.digest),
-            ("retry", &config.schedule.retry),
+        for (name, expr, cron) in [
+            ("run", &config.schedule.run, &config.schedules.run),
+            ("digest", &config.schedule.digest, &config.schedules.digest),
+            ("retry", &config.schedule.retry, &config.schedules.retry),
         ] {
-            let times: Vec<String> = crate::serve::upcoming(expr, tz, chrono::Utc::now(), 3)
+            let times: Vec<String> = crate::serve::upcoming(cron, tz, chrono::Utc::now(), 3)
                 .iter()
                 .map(|t| t.to_rfc3339())
                 .collect();

@@ -5,6 +5,7 @@ use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use super::{Cell, Event, Format, Meta, ReadError, Row, Sender};
 use crate::model::limits::Limits;
+use crate::model::template::CSV_SHEET;
 
 pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), ReadError> {
     let text = decode(bytes)?;
@@ -17,9 +18,9 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
     out.push(Event::Opened(Meta {
         format: Format::Csv,
         date_1904: false,
-        sheet_names: vec!["CSV".into()],
+        sheet_names: vec![CSV_SHEET.into()],
     }));
-    out.push(Event::Sheet("CSV".into()));
+    out.push(Event::Sheet(CSV_SHEET.into()));
     let mut sent = 0;
     let mut dropped_columns = false;
     let mut record = csv::StringRecord::new();
@@ -54,7 +55,7 @@ pub(super) fn read(bytes: &[u8], limits: &Limits, out: &Sender) -> Result<(), Re
         }
         if sent >= limits.max_rows {
             return Err(ReadError::TooManyRows {
-                sheet: "CSV".into(),
+                sheet: CSV_SHEET.into(),
                 max: limits.max_rows,
             });
         }

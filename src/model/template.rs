@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use crate::text::fold;
 
+/// The name under which a CSV file's one table is read, as if it were a
+/// sheet.
+pub const CSV_SHEET: &str = "CSV";
+
 /// A table of the template: one sheet of the workbook, or one CSV file.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,

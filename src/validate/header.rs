@@ -171,7 +171,7 @@ pub fn locate(
 }
 
 fn sheet_label(sheet: &Sheet, table: Table) -> String {
-    if sheet.name == "CSV" {
+    if sheet.name == crate::model::template::CSV_SHEET {
         table.csv_name().to_string()
     } else {
         sheet.name.clone()
