@@ -114,6 +114,14 @@ pub struct RunReport {
 
 impl RunReport {
     /// 0 all accepted, 1 some rows rejected, 2 some file rejected.
+    /// Files whose bytes were new this run.
+    pub fn new_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.status == FileStatus::New)
+            .count()
+    }
+
     /// An inbox entry passed over counts as a refused file.
     pub fn exit_code(&self) -> u8 {
         let skipped = (!self.skipped.is_empty()).then_some(Verdict::FileRejected);
@@ -368,11 +376,7 @@ pub fn run(
         return Err(e);
     }
     if report.interrupted {
-        let new = report
-            .files
-            .iter()
-            .filter(|f| f.status == FileStatus::New)
-            .count();
+        let new = report.new_files();
         store.finish_run(
             run_id,
             "interrupted",
@@ -392,11 +396,7 @@ pub fn run(
         store.recompute(run_id, &config.registry)?;
         report.recomputed = true;
     }
-    let new = report
-        .files
-        .iter()
-        .filter(|f| f.status == FileStatus::New)
-        .count();
+    let new = report.new_files();
     store.finish_run(
         run_id,
         report.outcome(),

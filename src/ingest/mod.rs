@@ -212,20 +212,10 @@ impl SourceFile {
         }
     }
 
-    /// Wraps bytes already in memory.
+    /// Wraps bytes already in memory, hashing them.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>, modified: DateTime<Utc>) -> SourceFile {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        SourceFile {
-            path: path.to_path_buf(),
-            name,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            size: bytes.len() as u64,
-            modified,
-            bytes: bytes.into(),
-        }
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        SourceFile::with_hash(path, bytes.into(), sha256, modified)
     }
 }
 
