@@ -9,7 +9,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::ingest::SourceFile;
 use crate::validate::FileReport;
 
 /// A judged file, with its annotated copy when one was asked for.
@@ -46,18 +45,12 @@ pub fn judge_all(
     let judged = files
         .par_iter()
         .map(|path| {
-            let judged = match SourceFile::open(path, &config.limits) {
-                Ok(file) => {
-                    let j = pool.judge_file(&file, annotate);
-                    Judged {
-                        report: j.report,
-                        annotated: j.annotated,
-                    }
-                }
-                Err(e) => Judged {
-                    report: FileReport::unreadable(path, e.to_string()),
-                    annotated: None,
-                },
+            // The worker opens and reads the file itself: its bytes are
+            // not needed here.
+            let j = pool.judge_path(path, annotate);
+            let judged = Judged {
+                report: j.report,
+                annotated: j.annotated,
             };
             bar.inc(1);
             judged

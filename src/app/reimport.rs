@@ -92,6 +92,7 @@ pub fn reimport_into(
                 name,
                 sha256,
                 bytes,
+                path: &[],
                 annotate: false,
             };
             let j = pool.judge(&job).into_judgement(name, bytes);

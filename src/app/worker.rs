@@ -64,6 +64,11 @@ pub struct Job<'a> {
     /// The file's bytes, sent as one raw block (not byte by byte).
     #[serde(serialize_with = "raw_bytes", borrow)]
     pub bytes: &'a [u8],
+    /// Instead of bytes: a path the worker opens and reads itself (with the
+    /// same care: no link followed, regular files only, the size limit),
+    /// for a caller that needs nothing of the file but its judgement.
+    #[serde(serialize_with = "raw_bytes", borrow)]
+    pub path: &'a [u8],
     /// Make the annotated xlsx copy too.
     pub annotate: bool,
 }
@@ -357,6 +362,7 @@ impl Pool {
             name: &file.name,
             sha256: &file.sha256,
             bytes: &file.bytes,
+            path: &[],
             annotate,
         };
         let outcome = self.judge(&job);
@@ -374,6 +380,43 @@ impl Pool {
             verdict = ?judgement.report.verdict,
             "file judged"
         );
+        judgement
+    }
+}
+
+impl Pool {
+    /// Judges the file at `path`, read by the worker itself (`validate`:
+    /// the parent needs nothing of the bytes, so they cross no pipe).
+    pub fn judge_path(&self, path: &Path, annotate: bool) -> Judgement {
+        use std::os::unix::ffi::OsStrExt;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let job = Job {
+            name: &name,
+            sha256: "",
+            bytes: &[],
+            path: path.as_os_str().as_bytes(),
+            annotate,
+        };
+        let mut judgement = match self.judge(&job) {
+            Outcome::Judged(j) => *j,
+            Outcome::Failed { detail } => {
+                tracing::warn!(
+                    file = %crate::text::printable(&name, 120),
+                    detail = %detail,
+                    "file refused: reading it failed or went past the limits"
+                );
+                Judgement {
+                    report: FileReport::unreadable(path, UNSAFE_REASON.into()),
+                    load: None,
+                    annotated: None,
+                    retire: false,
+                }
+            }
+        };
+        judgement.report.path = path.to_path_buf();
         judgement
     }
 }
@@ -432,12 +475,28 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Judges one file in this process: what a worker does for each job.
 pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Limits) -> Judgement {
-    let file = SourceFile::with_hash(
-        Path::new(job.name),
-        job.bytes.into(),
-        job.sha256.to_string(),
-        chrono::Utc::now(),
-    );
+    let file = if job.path.is_empty() {
+        SourceFile::with_hash(
+            Path::new(job.name),
+            job.bytes.into(),
+            job.sha256.to_string(),
+            chrono::Utc::now(),
+        )
+    } else {
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(job.path));
+        match SourceFile::open(path, limits) {
+            Ok(f) => f,
+            Err(e) => {
+                return Judgement {
+                    report: FileReport::unreadable(path, e.to_string()),
+                    load: None,
+                    annotated: None,
+                    retire: false,
+                }
+            }
+        }
+    };
     let mut report = validate::judge(&file, ctx);
     // A reading thread stopped by the clock may still be running: this
     // worker ends after answering, which stops it.

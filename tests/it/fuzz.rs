@@ -131,7 +131,7 @@ proptest! {
             _ => mutate_entry(original, pick, &flips).unwrap_or_else(|| original.clone()),
         };
         let sha = sha256_hex(&bytes);
-        let job = Job { name, sha256: &sha, bytes: &bytes, annotate: true };
+        let job = Job { name, sha256: &sha, bytes: &bytes, path: &[], annotate: true };
         match harness().pool.judge(&job) {
             Outcome::Judged(j) => {
                 if j.report.verdict == Verdict::FileRejected {
@@ -154,6 +154,7 @@ fn after_mutated_files_the_workers_still_judge_a_valid_file() {
             name: "valide.xlsx",
             sha256: &sha,
             bytes: &bytes,
+            path: &[],
             annotate: false,
         };
         match harness().pool.judge(&job) {
