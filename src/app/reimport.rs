@@ -53,13 +53,64 @@ pub fn reimport_into(
     {
         return Err(ReimportError::RotationScope);
     }
+    // A selection names things that exist, in the form they are stored.
+    let period = match &args.period {
+        Some(p) => Some(
+            crate::model::records::Period::parse(p)
+                .ok_or_else(|| {
+                    ReimportError::Selection(format!(
+                        "period \"{p}\" is not a quarter (2019-T1) or a month (2019-03)"
+                    ))
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let structure = match &args.structure {
+        Some(s) => Some(
+            config
+                .registry
+                .structure(s)
+                .ok_or_else(|| {
+                    ReimportError::Selection(format!(
+                        "no structure has the code \"{s}\" in the registry"
+                    ))
+                })?
+                .code
+                .clone(),
+        ),
+        None => None,
+    };
+    if let Some(i) = &args.innovation {
+        if config.registry.innovation(i).is_none() {
+            return Err(ReimportError::Selection(format!(
+                "no innovation has the code \"{i}\" (registered: {})",
+                config
+                    .registry
+                    .innovations
+                    .iter()
+                    .map(|i| i.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
     let key = super::run::hash_key(config, store, rotating)?;
     let files = store.select_files(
         args.file.as_deref(),
-        args.structure.as_deref(),
-        args.period.as_deref(),
+        structure.as_deref(),
+        period.as_deref(),
         args.innovation.as_deref(),
     )?;
+    let filtered = args.file.is_some()
+        || args.structure.is_some()
+        || args.period.is_some()
+        || args.innovation.is_some();
+    if filtered && files.is_empty() {
+        return Err(ReimportError::Selection(
+            "no archived file matches this selection (a file is named with its extension, or by the first characters of its hash; see essaim status)".into(),
+        ));
+    }
     // Every original is read and checked before anything changes: a file
     // that cannot be re-read stops the whole re-import, named.
     let mut problems = Vec::new();
@@ -132,6 +183,9 @@ fn read_archived(path: &Path, sha256: &str) -> Result<Vec<u8>, String> {
 pub enum ReimportError {
     #[error("--rotate-key re-hashes every file: use it with --all alone")]
     RotationScope,
+    /// The selection names nothing, or something that does not exist.
+    #[error("{0}")]
+    Selection(String),
     #[error("{} archived original(s) cannot be re-read; nothing was changed:\n  {}", .0.len(), .0.join("\n  "))]
     Unreadable(Vec<String>),
     #[error(transparent)]

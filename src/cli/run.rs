@@ -22,6 +22,11 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
+    if args.format == OutputFormat::Csv {
+        return Err(crate::cli::CliError::Refused(
+            "--format csv is not available for run: use table or json".into(),
+        ));
+    }
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
     let mut opts = RunOptions::default();
     if let Some(t) = args.today {

@@ -20,6 +20,11 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
+    if args.format == OutputFormat::Csv {
+        return Err(crate::cli::CliError::Refused(
+            "--format csv is not available for status: use table or json".into(),
+        ));
+    }
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let today = chrono::Local::now().date_naive();
     let runs = store.recent_runs(args.runs)?;

@@ -511,3 +511,71 @@ fn a_link_made_only_by_a_superseded_file_no_longer_joins_two_people() {
         2
     );
 }
+
+/// Regression (issue "Get every reader the right thing"): a selection that
+/// matched nothing said "0 fichier(s) rejugé(s)" and exited 0.
+#[test]
+fn a_reimport_selection_that_matches_nothing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    assert!(matches!(essaim_with(&config, &["run"], &[KEY]).code, 0..=2));
+    for (args, says) in [
+        (
+            vec!["--file", "TAPAJ-TLS-06_2019-T1"],
+            "no archived file matches",
+        ),
+        (
+            vec!["--structure", "NOPE-XXX-01"],
+            "no structure has the code",
+        ),
+        (vec!["--period", "2019-T9"], "is not a quarter"),
+        (vec!["--innovation", "NOPE"], "no innovation has the code"),
+    ] {
+        let mut all = vec!["reimport", "--reason", "essai"];
+        all.extend(args.iter());
+        let run = essaim_with(&config, &all, &[KEY]);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    // With its extension, or in another case for the period, it matches.
+    let run = essaim_with(
+        &config,
+        &[
+            "reimport",
+            "--reason",
+            "essai",
+            "--file",
+            "TAPAJ-TLS-06_2019-T1.xlsx",
+        ],
+        &[KEY],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("1 fichier(s) rejugé(s)"),
+        "{}",
+        run.stdout
+    );
+    let run = essaim_with(
+        &config,
+        &["reimport", "--reason", "essai", "--period", "2019-t1"],
+        &[KEY],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Regression: `--format csv` on `run` and `status` was ignored in silence.
+#[test]
+fn run_and_status_refuse_a_format_they_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    for cmd in ["run", "status"] {
+        let run = essaim_with(&config, &[cmd, "--format", "csv"], &[KEY]);
+        assert_eq!(run.code, 3, "{cmd}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("--format csv is not available"),
+            "{cmd}: {}",
+            run.stderr
+        );
+    }
+}
