@@ -172,44 +172,49 @@ pub use crate::text::safe_file_stem;
 /// # Errors
 /// CSV writing errors.
 pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> Result<Vec<u8>, ReportError> {
-    let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    let mut omitted = report.rejections_omitted;
-    {
+    // Each line is formatted once, then kept while the whole stays under
+    // the limit.
+    let line = |fields: &[&str]| -> Result<Vec<u8>, ReportError> {
         let mut w = csv::WriterBuilder::new()
             .delimiter(b';')
-            .from_writer(&mut bytes);
-        w.write_record(["feuille", "ligne", "colonne", "en-tete", "valeur", "motif"])?;
-        if let Some(reason) = &report.reason {
-            w.write_record(["", "", "", "", "", &*crate::text::neutralise(reason)])?;
+            .from_writer(Vec::new());
+        w.write_record(fields)?;
+        w.into_inner().map_err(|e| ReportError::Io(e.into_error()))
+    };
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(line(&[
+        "feuille", "ligne", "colonne", "en-tete", "valeur", "motif",
+    ])?);
+    if let Some(reason) = &report.reason {
+        bytes.extend(line(&[
+            "",
+            "",
+            "",
+            "",
+            "",
+            &crate::text::neutralise(reason),
+        ])?);
+    }
+    let mut omitted = report.rejections_omitted;
+    for (i, j) in report.rejections.iter().enumerate() {
+        let fields = neutralised(&j.csv_fields());
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let next = line(&fields)?;
+        if bytes.len() + next.len() > max_bytes.saturating_sub(200) {
+            omitted += report.rejections.len() - i;
+            break;
         }
-        let mut line = Vec::new();
-        for (i, j) in report.rejections.iter().enumerate() {
-            line.clear();
-            {
-                let mut one = csv::WriterBuilder::new()
-                    .delimiter(b';')
-                    .from_writer(&mut line);
-                one.write_record(neutralised(&j.csv_fields()))?;
-                one.flush()?;
-            }
-            w.flush()?;
-            if w.get_ref().len() + line.len() > max_bytes.saturating_sub(200) {
-                omitted += report.rejections.len() - i;
-                break;
-            }
-            w.write_record(neutralised(&j.csv_fields()))?;
-        }
-        if omitted > 0 {
-            w.write_record([
-                "",
-                "",
-                "",
-                "",
-                "",
-                &format!("… et {omitted} autre(s) rejet(s) non détaillé(s) : corrigez les lignes ci-dessus, puis renvoyez le fichier pour voir la suite."),
-            ])?;
-        }
-        w.flush()?;
+        bytes.extend(next);
+    }
+    if omitted > 0 {
+        bytes.extend(line(&[
+            "",
+            "",
+            "",
+            "",
+            "",
+            &format!("… et {omitted} autre(s) rejet(s) non détaillé(s) : corrigez les lignes ci-dessus, puis renvoyez le fichier pour voir la suite."),
+        ])?);
     }
     Ok(bytes)
 }

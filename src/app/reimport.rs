@@ -146,7 +146,7 @@ pub fn reimport_into(
                 path: &[],
                 annotate: false,
             };
-            let j = pool.judge(&job).into_judgement(name, bytes);
+            let j = pool.judge_or_refuse(&job);
             (j.report, j.load)
         })
         .collect();

@@ -315,7 +315,7 @@ pub fn run(
                     {
                         return;
                     }
-                    let judged = judge_path(&c.path, config, known, pool);
+                    let judged = read_and_judge(&c.path, config, known, pool);
                     let _ = tx.send((i, judged));
                 });
         });
@@ -464,7 +464,7 @@ fn display_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn judge_path(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool) -> Judged {
+fn read_and_judge(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool) -> Judged {
     match SourceFile::open(path, &config.limits) {
         Ok(file) => {
             if known.contains(&file.sha256) {
@@ -513,6 +513,19 @@ fn handle(
 ) -> Result<(), PipelineError> {
     let c = h.candidate;
     let inbox = Some((c.key_path.as_str(), c.size, c.stamp));
+    // Bytes loaded earlier in this run are a repeat, like bytes known before it.
+    let judged = match judged {
+        Judged::TooLarge { name, sha256, .. } if loaded.contains(&sha256) => {
+            Judged::Duplicate { name, sha256 }
+        }
+        Judged::New { judgement, .. } if loaded.contains(&judgement.report.sha256) => {
+            Judged::Duplicate {
+                name: judgement.report.name,
+                sha256: judgement.report.sha256,
+            }
+        }
+        other => other,
+    };
     match judged {
         Judged::Unreadable { reason } => {
             // Gone, or not a regular file any more: nothing to archive.
@@ -529,11 +542,7 @@ fn handle(
             size,
             reason,
         } => {
-            if !loaded.insert(sha256.clone()) {
-                store.record_inbox(&c.key_path, c.size, c.stamp, &sha256)?;
-                report.files.push(FileOutcome::duplicate(name, sha256));
-                return Ok(());
-            }
+            loaded.insert(sha256.clone());
             tracing::warn!(file = %crate::text::printable(&name, 120), reason = %reason, "file too large: recorded and left in the inbox");
             let mut fr = FileReport::unreadable(&c.path, reason.clone());
             fr.name.clone_from(&name);
@@ -556,13 +565,7 @@ fn handle(
             let Judgement {
                 report: fr, load, ..
             } = *judgement;
-            if !loaded.insert(fr.sha256.clone()) {
-                store.record_inbox(&c.key_path, c.size, c.stamp, &fr.sha256)?;
-                report
-                    .files
-                    .push(FileOutcome::duplicate(fr.name.clone(), fr.sha256.clone()));
-                return Ok(());
-            }
+            loaded.insert(fr.sha256.clone());
             let archived = store
                 .archive
                 .put(&fr.sha256, &file.bytes)

@@ -102,29 +102,6 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    /// The judgement, or a report refusing the file with [`UNSAFE_REASON`].
-    pub fn into_judgement(self, name: &str, bytes: &[u8]) -> Judgement {
-        match self {
-            Outcome::Judged(j) => *j,
-            Outcome::Failed { .. } => {
-                let file =
-                    SourceFile::from_bytes(Path::new(name), bytes.to_vec(), chrono::Utc::now());
-                let mut report = FileReport::unreadable(Path::new(name), UNSAFE_REASON.into());
-                report.sha256 = file.sha256;
-                report.size = file.size;
-                report.name = name.to_string();
-                Judgement {
-                    report,
-                    load: None,
-                    annotated: None,
-                    retire: false,
-                }
-            }
-        }
-    }
-}
-
 /// A running worker.
 struct Worker {
     child: Child,
@@ -146,13 +123,6 @@ pub struct Pool {
     setup: Vec<u8>,
     limits: Limits,
     idle: Mutex<Vec<Worker>>,
-}
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
-    out
 }
 
 /// Writes one frame without copying the body again.
@@ -259,7 +229,7 @@ impl Pool {
             let _ = child.wait();
             return Err(std::io::Error::other("worker pipes"));
         };
-        stdin.write_all(&frame(&self.setup))?;
+        write_frame(&mut stdin, &self.setup)?;
         let (tx, rx) = mpsc::channel();
         let max = usize::try_from(memory).unwrap_or(usize::MAX);
         std::thread::Builder::new()
@@ -352,70 +322,62 @@ impl Pool {
         }
         Outcome::Failed { detail: last }
     }
-}
 
-impl Pool {
-    /// Judges a file read from disk: its judgement, or a refusal with
-    /// [`UNSAFE_REASON`] when its worker failed (logged for operators).
+    /// Judges one job; a worker that failed is logged for operators and
+    /// the file refused with [`UNSAFE_REASON`] (the job's name, hash and
+    /// size kept).
+    pub fn judge_or_refuse(&self, job: &Job<'_>) -> Judgement {
+        match self.judge(job) {
+            Outcome::Judged(j) => *j,
+            Outcome::Failed { detail } => {
+                tracing::warn!(
+                    file = %crate::text::printable(job.name, 120),
+                    detail = %detail,
+                    "file refused: reading it failed or went past the limits"
+                );
+                let mut report = FileReport::unreadable(Path::new(job.name), UNSAFE_REASON.into());
+                report.name = job.name.to_string();
+                report.sha256 = job.sha256.to_string();
+                report.size = job.bytes.len() as u64;
+                Judgement {
+                    report,
+                    load: None,
+                    annotated: None,
+                    retire: false,
+                }
+            }
+        }
+    }
+
+    /// Judges a file the caller read (and archives): its bytes cross the
+    /// pipe once.
     pub fn judge_file(&self, file: &SourceFile, annotate: bool) -> Judgement {
-        let job = Job {
+        let mut judgement = self.judge_or_refuse(&Job {
             name: &file.name,
             sha256: &file.sha256,
             bytes: &file.bytes,
             path: &[],
             annotate,
-        };
-        let outcome = self.judge(&job);
-        if let Outcome::Failed { detail } = &outcome {
-            tracing::warn!(
-                file = %crate::text::printable(&file.name, 120),
-                detail = %detail,
-                "file refused: reading it failed or went past the limits"
-            );
-        }
-        let mut judgement = outcome.into_judgement(&file.name, &file.bytes);
+        });
         judgement.report.path.clone_from(&file.path);
-        tracing::debug!(
-            file = %crate::text::printable(&file.name, 120),
-            verdict = ?judgement.report.verdict,
-            "file judged"
-        );
         judgement
     }
-}
 
-impl Pool {
     /// Judges the file at `path`, read by the worker itself (`validate`:
-    /// the parent needs nothing of the bytes, so they cross no pipe).
+    /// the caller needs nothing of the bytes, so they cross no pipe).
     pub fn judge_path(&self, path: &Path, annotate: bool) -> Judgement {
         use std::os::unix::ffi::OsStrExt;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let job = Job {
+        let mut judgement = self.judge_or_refuse(&Job {
             name: &name,
             sha256: "",
             bytes: &[],
             path: path.as_os_str().as_bytes(),
             annotate,
-        };
-        let mut judgement = match self.judge(&job) {
-            Outcome::Judged(j) => *j,
-            Outcome::Failed { detail } => {
-                tracing::warn!(
-                    file = %crate::text::printable(&name, 120),
-                    detail = %detail,
-                    "file refused: reading it failed or went past the limits"
-                );
-                Judgement {
-                    report: FileReport::unreadable(path, UNSAFE_REASON.into()),
-                    load: None,
-                    annotated: None,
-                    retire: false,
-                }
-            }
-        };
+        });
         judgement.report.path = path.to_path_buf();
         judgement
     }

@@ -493,23 +493,17 @@ pub struct Listing {
 pub fn discover(paths: &[PathBuf]) -> Result<Listing, std::io::Error> {
     let mut out = Listing::default();
     for p in paths {
-        let meta = std::fs::symlink_metadata(p)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-        if meta.is_dir() {
-            let entries = std::fs::read_dir(p)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-            walk(entries, &mut out, 0);
+        let named =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+        let meta = std::fs::symlink_metadata(p).map_err(named)?;
+        let link = meta.file_type().is_symlink();
+        // A folder or file named on the command line through a link is
+        // followed: the operator chose it. Inside a folder, links never are.
+        if meta.is_dir() || (link && std::fs::metadata(p).is_ok_and(|m| m.is_dir())) {
+            walk(std::fs::read_dir(p).map_err(named)?, &mut out, 0);
         } else if meta.is_file() {
             out.files.push(p.clone());
-        } else if meta.file_type().is_symlink() && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
-            // A folder named on the command line through a link: the
-            // operator chose it.
-            let entries = std::fs::read_dir(p)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-            walk(entries, &mut out, 0);
-        } else if meta.file_type().is_symlink() {
-            // A file named on the command line through a link: read the
-            // file it names (the operator chose it).
+        } else if link {
             out.files
                 .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
         } else {
