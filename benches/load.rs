@@ -128,13 +128,13 @@ fn child_history(work: &Path, inbox: &Path) {
     let mut store = Store::open(&config.data).unwrap();
     let t = Instant::now();
     let r = run::run(&config, &mut store, &RunOptions::default()).unwrap();
-    essaim::app::notify::after_run(&config, &store, &r);
+    essaim::app::notify::after_run(&config, &store, &r, false);
     let first = t.elapsed().as_secs_f64();
     drop(store);
     let t = Instant::now();
     let mut store = Store::open(&config.data).unwrap();
     let r2 = run::run(&config, &mut store, &RunOptions::default()).unwrap();
-    essaim::app::notify::after_run(&config, &store, &r2);
+    essaim::app::notify::after_run(&config, &store, &r2, false);
     let second = t.elapsed().as_secs_f64();
     assert_eq!(r2.unchanged, r.files_seen);
     println!("{first} {second} {} {}", peak_rss_kib(), r.rows_accepted);

@@ -16,7 +16,7 @@
 //! | --- | --- |
 //! | 8 | `cli`, `serve`, `lock`, `logging` |
 //! | 7 | `app` (run, reimport, check, notify, worker) |
-//! | 6 | `report`, `digest`, `status`, `synth` |
+//! | 6 | `report`, `digest`, `export`, `status`, `synth` |
 //! | 5 | `store` |
 //! | 4 | `indicators`, `identity` |
 //! | 3 | `validate` |
@@ -30,6 +30,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod digest;
+pub mod export;
 pub mod identity;
 pub mod indicators;
 pub mod ingest;
@@ -52,7 +53,7 @@ pub const FLOORS: &[&[&str]] = &[
     &["validate"],
     &["indicators", "identity"],
     &["store"],
-    &["report", "digest", "status", "synth"],
+    &["report", "digest", "export", "status", "synth"],
     &["app"],
     &["cli", "serve", "lock", "logging"],
 ];

@@ -98,7 +98,7 @@ fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> Result<S
                 ..RunOptions::default()
             };
             let r = run::run(config, &mut store, &opts)?;
-            let mail = crate::app::notify::after_run(config, &store, &r);
+            let mail = crate::app::notify::after_run(config, &store, &r, false);
             if let Some(e) = mail.mail_error {
                 tracing::error!(error = %e, "e-mail after the run could not be handled");
             }

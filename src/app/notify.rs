@@ -28,15 +28,18 @@ pub struct RunSummary<'a> {
     pub mail: &'a AfterRun,
 }
 
-/// After the data work: a digest when any figure changed, and delivery of
-/// whatever is due (feedback, retries). Mail problems never fail the run.
-/// Nothing is sent after an interrupted run (the next run finishes it).
-pub fn after_run(config: &Config, store: &Store, report: &RunReport) -> AfterRun {
+/// After the data work: delivery of whatever is due (feedback, retries,
+/// operators' alerts). The digest belongs to `[schedule] digest`; a run
+/// sends one only when asked (`digest`: `run --digest`, or `[email]
+/// digest_after_run`) and a figure changed. Mail problems never fail the
+/// run. Nothing is sent after an interrupted run (the next run finishes it).
+pub fn after_run(config: &Config, store: &Store, report: &RunReport, digest: bool) -> AfterRun {
     let mut out = AfterRun::default();
     if report.interrupted {
         return out;
     }
-    let changed = report.recomputed
+    let changed = (digest || config.email.digest_after_run)
+        && report.recomputed
         && match (store.latest_figures(), store.previous_figures()) {
             (Ok(now), Ok(before)) => now != before,
             _ => true,

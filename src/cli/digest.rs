@@ -37,7 +37,12 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     if let Some(dir) = &args.preview {
         let scope =
             Scope::parse(&args.scope, &config.registry).map_err(crate::cli::CliError::Refused)?;
-        let (subject, html, text, png) = digest::preview(config, &store, &scope)?;
+        let digest::Preview {
+            subject,
+            html,
+            text,
+            png,
+        } = digest::preview(config, &store, &scope)?;
         std::fs::create_dir_all(dir)?;
         // The HTML as a browser shows it: the inline image by file name.
         std::fs::write(
@@ -45,10 +50,23 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             html.replace("cid:graphique", "graphique.png"),
         )?;
         std::fs::write(dir.join("digest.txt"), text)?;
-        std::fs::write(dir.join("graphique.png"), png)?;
+        let chart = dir.join("graphique.png");
+        let with_chart = match png {
+            Some(png) => {
+                std::fs::write(&chart, png)?;
+                ", graphique.png"
+            }
+            None => {
+                // No stale chart of an earlier preview beside this one.
+                if chart.exists() {
+                    std::fs::remove_file(&chart)?;
+                }
+                ""
+            }
+        };
         writeln!(
             out,
-            "Aperçu « {subject} » écrit dans {} (digest.html, digest.txt, graphique.png).",
+            "Aperçu « {subject} » écrit dans {} (digest.html, digest.txt{with_chart}).",
             dir.display()
         )?;
         return Ok(crate::model::exit::OK);

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::OutputFormat;
 use crate::config::Config;
-use crate::indicators::publish::{publish, Published};
+use crate::indicators::publish::{raw, Published};
 use crate::indicators::Figure;
 use crate::indicators::REGISTRY;
 
@@ -17,7 +17,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutputFormat,
     /// Breakdown to show instead of the national figures.
-    #[arg(long, value_parser = ["innovation", "departement", "period", "structure", "duration"])]
+    #[arg(long, value_parser = [
+        "innovation", "departement", "period", "structure", "duration",
+        "innovation_period", "departement_period", "departement_innovation",
+        "innovation_duration", "departement_duration",
+    ])]
     pub by: Option<String>,
     /// Show raw figures, small counts included (operators only: never publish them).
     #[arg(long)]
@@ -27,25 +31,9 @@ pub struct Args {
     pub wait: u64,
 }
 
-fn cells(figures: &[Figure], threshold: Option<i64>) -> Vec<Published> {
-    match threshold {
-        Some(t) => publish(figures, t),
-        None => figures
-            .iter()
-            .map(|f| Published {
-                indicator: f.indicator.clone(),
-                scope_kind: f.scope_kind.clone(),
-                scope: f.scope.clone(),
-                value: f.value,
-                hidden: false,
-            })
-            .collect(),
-    }
-}
-
 fn json_value(c: &Published, threshold: i64) -> Value {
-    if c.hidden {
-        Value::String(format!("< {threshold}"))
+    if c.hidden() {
+        Value::String(c.display(threshold))
     } else {
         c.value
             .and_then(serde_json::Number::from_f64)
@@ -60,14 +48,10 @@ fn json_value(c: &Published, threshold: i64) -> Value {
 }
 
 /// `{"innovations": 8, ...}` for the national figures.
-pub fn national_json(figures: &[Figure], threshold: Option<i64>) -> Value {
-    let t = threshold.unwrap_or(0);
+pub fn national_json(cells: &[Published], threshold: i64) -> Value {
     let mut m = Map::new();
-    for c in cells(figures, threshold)
-        .iter()
-        .filter(|c| c.scope_kind == "national")
-    {
-        m.insert(c.indicator.clone(), json_value(c, t));
+    for c in cells.iter().filter(|c| c.scope_kind == "national") {
+        m.insert(c.indicator.clone(), json_value(c, threshold));
     }
     Value::Object(m)
 }
@@ -81,9 +65,10 @@ pub fn print_national(out: &mut impl Write, figures: &[Figure]) -> std::io::Resu
         return writeln!(out, "Aucun chiffre : aucun fichier accepté pour l'instant.");
     }
     writeln!(out, "Chiffres consolidés :")?;
+    let cells = raw(figures);
     for ind in REGISTRY {
-        let c = cells(figures, None)
-            .into_iter()
+        let c = cells
+            .iter()
             .find(|c| c.indicator == ind.name && c.scope_kind == "national");
         let shown = c.map(|c| c.display(0)).unwrap_or_else(|| "–".into());
         writeln!(out, "  {:<42} {:>10}", ind.label, shown)?;
@@ -93,22 +78,25 @@ pub fn print_national(out: &mut impl Write, figures: &[Figure]) -> std::io::Resu
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, store) = super::open_locked(config, args.wait)?;
-    let figures = store.latest_figures()?;
-    let threshold = (!args.raw).then_some(config.privacy.threshold);
     let t = config.privacy.threshold;
+    let all = if args.raw {
+        raw(&store.latest_figures()?)
+    } else {
+        store
+            .latest_publication(t)?
+            .map(|p| p.cells)
+            .unwrap_or_default()
+    };
     let kind = args.by.as_deref().unwrap_or("national");
-    let shown: Vec<Published> = cells(&figures, threshold)
-        .into_iter()
-        .filter(|c| c.scope_kind == kind)
-        .collect();
+    let shown: Vec<&Published> = all.iter().filter(|c| c.scope_kind == kind).collect();
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
             let v = if kind == "national" {
-                national_json(&figures, threshold)
+                national_json(&all, t)
             } else {
                 let mut m = Map::new();
-                for c in &shown {
+                for c in shown.iter().copied() {
                     let entry = m
                         .entry(c.indicator.clone())
                         .or_insert_with(|| Value::Object(Map::new()));
@@ -124,7 +112,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(["indicator", "scope_kind", "scope", "value"])?;
-            for c in &shown {
+            for c in shown.iter().copied() {
                 w.write_record([c.indicator.as_str(), &c.scope_kind, &c.scope, &c.display(t)])?;
             }
             w.flush()?;
@@ -137,8 +125,11 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
                 )?;
             }
             for ind in REGISTRY {
-                let rows: Vec<&Published> =
-                    shown.iter().filter(|c| c.indicator == ind.name).collect();
+                let rows: Vec<&Published> = shown
+                    .iter()
+                    .copied()
+                    .filter(|c| c.indicator == ind.name)
+                    .collect();
                 if rows.is_empty() {
                     continue;
                 }

@@ -171,6 +171,8 @@ pub enum CliError {
     #[error(transparent)]
     Csv(#[from] csv::Error),
     #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    #[error(transparent)]
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),

@@ -16,6 +16,10 @@ pub struct Args {
     /// How long to wait for another essaim process to release the data folder.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub wait: u64,
+    /// Also send the digest now if a figure changed (by default it goes on
+    /// `[schedule] digest` only; `[email] digest_after_run` makes it the rule).
+    #[arg(long)]
+    pub digest: bool,
     /// Judge as if today were this day (yyyy-mm-dd).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<chrono::NaiveDate>,
@@ -33,12 +37,13 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         opts.today = t;
     }
     let report = run::run(config, &mut store, &opts)?;
-    let mail = crate::app::notify::after_run(config, &store, &report);
+    let mail = crate::app::notify::after_run(config, &store, &report, args.digest);
     let figures = store.latest_figures()?;
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
-            let headline = super::indicators::national_json(&figures, None);
+            let headline =
+                super::indicators::national_json(&crate::indicators::publish::raw(&figures), 0);
             serde_json::to_writer_pretty(
                 &mut out,
                 &serde_json::json!({
@@ -91,6 +96,28 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             }
             for s in &report.skipped {
                 writeln!(out, "  {} : ignoré : {}", s.path, s.reason)?;
+            }
+            if let Some(d) = &mail.digest {
+                let n = d.delivery.sent;
+                match &d.delivery.outbox {
+                    Some(dir) if n > 0 => writeln!(
+                        out,
+                        "  {n} courriel(s) écrit(s) dans {} (aucun serveur SMTP configuré).",
+                        printable(dir, 200)
+                    )?,
+                    _ if n > 0 => writeln!(out, "  {n} courriel(s) envoyé(s).")?,
+                    _ => {}
+                }
+                if d.delivery.deferred > 0 {
+                    writeln!(
+                        out,
+                        "  {} courriel(s) en attente d'un nouvel essai.",
+                        d.delivery.deferred
+                    )?;
+                }
+            }
+            if let Some(e) = &mail.mail_error {
+                writeln!(out, "  Courriels non traités : {e}")?;
             }
             writeln!(out)?;
             super::indicators::print_national(&mut out, &figures)?;

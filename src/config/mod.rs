@@ -105,6 +105,8 @@ struct RawEmail {
     smtp: Option<Smtp>,
     #[serde(default = "default_retry")]
     retry_base_secs: u64,
+    #[serde(default)]
+    digest_after_run: bool,
 }
 
 fn default_retry() -> u64 {
@@ -120,6 +122,7 @@ impl Default for RawEmail {
             recipients: Vec::new(),
             smtp: None,
             retry_base_secs: default_retry(),
+            digest_after_run: false,
         }
     }
 }
@@ -205,6 +208,9 @@ pub struct Email {
     pub smtp: Option<Smtp>,
     /// First retry delay after a temporary failure; doubles each attempt.
     pub retry_base_secs: u64,
+    /// Also send the digest after every run that changed a figure (by
+    /// default the digest goes on `[schedule] digest` only).
+    pub digest_after_run: bool,
 }
 
 /// When structures are expected to report.
@@ -431,6 +437,7 @@ impl Config {
             recipients,
             smtp,
             retry_base_secs: raw.email.retry_base_secs,
+            digest_after_run: raw.email.digest_after_run,
         };
         let timezone = match raw.schedule.timezone.parse::<chrono_tz::Tz>() {
             Ok(tz) => tz,

@@ -78,7 +78,7 @@ pub fn digest_message(
     subject: &str,
     html: String,
     text: String,
-    png: Vec<u8>,
+    png: Option<Vec<u8>>,
 ) -> Result<Composed, DeliverError> {
     // The database's id keeps ids unique if the database is ever lost and
     // digest numbers start again.
@@ -90,12 +90,16 @@ pub fn digest_message(
         Some(n) => format!("{n} <{}>", r.address),
         None => r.address.clone(),
     };
-    let body = MultiPart::related()
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .singlepart(Attachment::new_inline("graphique".to_string()).body(
-            png,
-            ContentType::parse("image/png").map_err(|e| DeliverError::Build(e.to_string()))?,
-        ));
+    let alternatives = MultiPart::alternative_plain_html(text, html);
+    let body = match png {
+        Some(png) => MultiPart::related().multipart(alternatives).singlepart(
+            Attachment::new_inline("graphique".to_string()).body(
+                png,
+                ContentType::parse("image/png").map_err(|e| DeliverError::Build(e.to_string()))?,
+            ),
+        ),
+        None => alternatives,
+    };
     let msg = Message::builder()
         .message_id(Some(format!("<{id}>")))
         .from(mailbox(&config.email.from)?)
@@ -282,6 +286,8 @@ pub struct Delivery {
     pub sent: usize,
     pub deferred: usize,
     pub failed: Vec<(String, String)>,
+    /// Where the messages were written when no SMTP server is configured.
+    pub outbox: Option<String>,
 }
 
 /// Delivers every due message. A temporary failure (server down, 4xx,
@@ -321,6 +327,7 @@ pub fn deliver_due(
                 })?;
                 store.set_message_state(&m.id, MessageState::Sent, None, None)?;
                 out.sent += 1;
+                out.outbox = Some(dir.display().to_string());
             }
             Channel::Smtp(t) => {
                 let to: Address = match m.recipient.parse() {

@@ -7,14 +7,13 @@
 pub mod deliver;
 pub mod render;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::indicators::publish::{publish, Published};
-use crate::indicators::Figure;
-use crate::indicators::{INSEE_2016, REGISTRY};
+use crate::indicators::publish::{Published, Status};
+use crate::indicators::{Cell, Kind, INSEE_2016, REGISTRY};
 use crate::model::scope::Scope;
 use crate::model::Verdict;
 use crate::status::Late;
@@ -29,9 +28,11 @@ pub struct Headline {
     pub change: String,
 }
 
-/// A line of the table per innovation.
+/// A line of the breakdown table (per innovation, or per structure for an
+/// innovation's reader).
 #[derive(Debug, Clone, Serialize)]
-pub struct InnovationLine {
+pub struct BreakdownLine {
+    pub code: String,
     pub name: String,
     pub phase: String,
     pub structures: String,
@@ -57,17 +58,37 @@ pub struct FileLine {
     pub outcome: String,
 }
 
-/// One line of the chart: an innovation's name and its (period, DELD)
-/// points, `None` where the count is hidden.
-pub type Series = (String, Vec<(String, Option<i64>)>);
+/// The late structures of one innovation.
+#[derive(Debug, Clone, Serialize)]
+pub struct LateGroup {
+    pub innovation: String,
+    pub count: usize,
+    pub structures: Vec<String>,
+}
+
+/// One line of the chart: its name, its colour (the innovation's rank in
+/// the registry, so that an innovation keeps its colour in every digest;
+/// `None` for a département's own line) and its (period, DELD) points,
+/// `None` where the count is hidden.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub name: String,
+    pub colour: Option<usize>,
+    pub points: Vec<(String, Option<i64>)>,
+}
 
 /// Everything one reader's digest says.
 #[derive(Debug, Clone, Serialize)]
 pub struct Digest {
     pub scope_label: String,
+    /// `national`, `innovation` or `departement` (for the page's markup).
+    pub scope_kind: String,
     pub date: String,
     pub headline: Vec<Headline>,
-    pub innovations: Vec<InnovationLine>,
+    /// « Par innovation » or « Par structure ».
+    pub breakdown_title: String,
+    pub breakdown_first: String,
+    pub breakdown: Vec<BreakdownLine>,
     pub durations: Vec<DurationLine>,
     pub files: Vec<FileLine>,
     pub files_accepted: usize,
@@ -75,57 +96,110 @@ pub struct Digest {
     pub files_rejected: usize,
     pub reasons: Vec<(String, i64)>,
     pub late_period: String,
-    pub late: Vec<String>,
+    pub late_count: usize,
+    pub late: Vec<LateGroup>,
     pub failures: Vec<String>,
     pub threshold: i64,
-    /// Per innovation, the chart's points.
+    /// Whether a hidden count, a hidden rate or an undefined rate is shown
+    /// (each gets its footnote).
+    pub any_hidden_count: bool,
+    pub any_secret: bool,
+    pub any_undefined: bool,
+    pub chart_title: String,
+    /// The chart's lines (empty: a sentence replaces the chart).
     pub series: Vec<Series>,
 }
 
 /// What composing needs, read once for all readers.
 pub struct Inputs<'a> {
     pub config: &'a Config,
-    pub current: &'a [Figure],
-    pub previous: &'a [Figure],
+    /// The latest figures, published.
+    pub now: &'a [Published],
+    /// The figures the previous digest showed, published.
+    pub before: &'a [Published],
     pub files: &'a [FileSummary],
     pub reasons: &'a [(String, i64)],
     pub late_period: String,
     pub late: &'a [Late],
     pub failures: &'a [String],
-    /// (innovation code, period, DELD) for the chart.
-    pub series: &'a [(String, String, i64)],
     pub date: String,
 }
 
-fn cell<'a>(
-    cells: &'a [Published],
-    indicator: &str,
-    kind: &str,
-    scope: &str,
-) -> Option<&'a Published> {
-    cells
-        .iter()
-        .find(|c| c.indicator == indicator && c.scope_kind == kind && c.scope == scope)
+/// Published cells by (indicator, where).
+struct Cells<'a>(HashMap<(&'a str, Cell), &'a Published>);
+
+impl<'a> Cells<'a> {
+    fn new(cells: &'a [Published]) -> Self {
+        Cells(
+            cells
+                .iter()
+                .filter_map(|c| Some(((c.indicator.as_str(), c.cell()?), c)))
+                .collect(),
+        )
+    }
+
+    fn get(&self, indicator: &'a str, cell: &Cell) -> Option<&'a Published> {
+        self.0.get(&(indicator, cell.clone())).copied()
+    }
 }
 
-fn shown(c: Option<&Published>, threshold: i64) -> String {
-    c.map_or_else(|| "0".to_string(), |c| c.display(threshold))
+/// What the digest shows for a cell: a count without people is 0, a rate
+/// without people is undefined.
+fn shown(c: Option<&Published>, threshold: i64, notes: &mut Notes) -> String {
+    match c {
+        Some(c) => {
+            match c.status {
+                Status::Hidden if c.ratio() => notes.secret = true,
+                Status::Hidden => notes.count = true,
+                Status::Undefined => notes.undefined = true,
+                Status::Published => {}
+            }
+            c.display(threshold)
+        }
+        None => "0".to_string(),
+    }
 }
 
-/// Composes one reader's digest. Pure.
+#[derive(Default)]
+struct Notes {
+    count: bool,
+    secret: bool,
+    undefined: bool,
+}
+
+fn rate(c: Option<&Published>, threshold: i64, notes: &mut Notes) -> String {
+    if c.is_none() {
+        notes.undefined = true;
+        return "–".into();
+    }
+    shown(c, threshold, notes)
+}
+
+/// The cell a reader's scope stands for.
+fn scope_cell(scope: &Scope) -> Cell {
+    match scope {
+        Scope::National => Cell::national(),
+        Scope::Innovation(code) => Cell::of(Kind::Innovation, code),
+        Scope::Departement(d) => Cell::of(Kind::Departement, d),
+    }
+}
+
+/// Composes one reader's digest: every figure, table and chart line comes
+/// from the published cells of that reader's scope. Pure.
 pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
     let t = inputs.config.privacy.threshold;
     let registry = &inputs.config.registry;
-    let now = publish(inputs.current, t);
-    let before = publish(inputs.previous, t);
-    let (kind, key) = scope.key();
+    let now = Cells::new(inputs.now);
+    let before = Cells::new(inputs.before);
+    let mut notes = Notes::default();
+    let here = scope_cell(scope);
     let headline = REGISTRY
         .iter()
         .map(|ind| {
-            let c = cell(&now, ind.name, kind, key);
-            let p = cell(&before, ind.name, kind, key);
+            let c = now.get(ind.name, &here);
+            let p = before.get(ind.name, &here);
             let change = match (c, p) {
-                (Some(c), Some(p)) if !c.hidden && !p.hidden => match (c.value, p.value) {
+                (Some(c), Some(p)) if !c.hidden() && !p.hidden() => match (c.value, p.value) {
                     (Some(a), Some(b)) if ind.ratio => crate::text::points(a - b),
                     (Some(a), Some(b)) if (a - b).abs() > f64::EPSILON => {
                         format!("{:+}", (a - b).round() as i64)
@@ -133,48 +207,96 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
                     (Some(_), Some(_)) => "=".into(),
                     _ => String::new(),
                 },
-                (Some(c), None) if !c.hidden && inputs.previous.is_empty() => "nouveau".into(),
+                (Some(c), None) if !c.hidden() && inputs.before.is_empty() => "nouveau".into(),
                 _ => String::new(),
+            };
+            let value = if ind.ratio {
+                rate(c, t, &mut notes)
+            } else {
+                shown(c, t, &mut notes)
             };
             Headline {
                 name: ind.name.into(),
                 label: ind.label.into(),
-                value: shown(c, t),
+                value,
                 change,
             }
         })
         .collect();
-    let innovations = registry
-        .innovations
+    // The breakdown: innovations (nationally, or within the département),
+    // or the innovation's structures.
+    let line =
+        |code: &str, name: &str, phase: &str, cell: &Cell, notes: &mut Notes| BreakdownLine {
+            code: code.into(),
+            name: name.into(),
+            phase: phase.into(),
+            structures: shown(now.get("structures", cell), t, notes),
+            deld: shown(now.get("deld", cell), t, notes),
+            exits: shown(now.get("exits_to_employment", cell), t, notes),
+            rate: rate(now.get("exit_rate", cell), t, notes),
+        };
+    let (breakdown_title, breakdown_first, breakdown) = match scope {
+        Scope::National => (
+            "Par innovation",
+            "Innovation",
+            registry
+                .innovations
+                .iter()
+                .map(|i| {
+                    let cell = Cell::of(Kind::Innovation, &i.code);
+                    line(&i.code, &i.name, i.phase.label(), &cell, &mut notes)
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Scope::Departement(d) => (
+            "Par innovation dans le département",
+            "Innovation",
+            registry
+                .innovations
+                .iter()
+                .filter(|i| {
+                    registry
+                        .structures
+                        .iter()
+                        .any(|s| &s.departement == d && s.innovation == i.code)
+                })
+                .map(|i| {
+                    let cell = Cell {
+                        innovation: Some(i.code.clone()),
+                        ..Cell::of(Kind::Departement, d)
+                    };
+                    line(&i.code, &i.name, i.phase.label(), &cell, &mut notes)
+                })
+                .collect(),
+        ),
+        Scope::Innovation(code) => (
+            "Par structure",
+            "Structure",
+            registry
+                .structures
+                .iter()
+                .filter(|s| &s.innovation == code)
+                .map(|s| {
+                    let cell = Cell::of(Kind::Structure, &s.code);
+                    let mut l = line(&s.code, &s.name, "", &cell, &mut notes);
+                    l.structures = String::new();
+                    l
+                })
+                .collect(),
+        ),
+    };
+    let durations = INSEE_2016
         .iter()
-        .filter(|i| match scope {
-            Scope::National => true,
-            Scope::Innovation(code) => &i.code == code,
-            Scope::Departement(_) => false,
-        })
-        .map(|i| InnovationLine {
-            name: i.name.clone(),
-            phase: i.phase.label().into(),
-            structures: shown(cell(&now, "structures", "innovation", &i.code), t),
-            deld: shown(cell(&now, "deld", "innovation", &i.code), t),
-            exits: shown(cell(&now, "exits_to_employment", "innovation", &i.code), t),
-            rate: cell(&now, "exit_rate", "innovation", &i.code)
-                .map_or("–".into(), |c| c.display(t)),
+        .map(|(band, label, reference)| DurationLine {
+            band: (*label).into(),
+            rate: rate(
+                now.get("exit_rate", &here.clone().in_band(band)),
+                t,
+                &mut notes,
+            ),
+            reference: reference.map_or("non publié par l'Insee".into(), crate::text::percent),
         })
         .collect();
-    let durations = if *scope == Scope::National {
-        INSEE_2016
-            .iter()
-            .map(|(band, label, reference)| DurationLine {
-                band: (*label).into(),
-                rate: cell(&now, "exit_rate", "duration", band)
-                    .map_or("–".into(), |c| c.display(t)),
-                reference: reference.map_or("–".into(), crate::text::percent),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let in_scope = |structure: Option<&String>, innovation: Option<&String>| match scope {
         Scope::National => true,
         Scope::Innovation(code) => innovation == Some(code),
@@ -195,39 +317,45 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
         }
         _ => "accepté".to_string(),
     };
-    let late: Vec<String> = inputs
+    let mut late: Vec<LateGroup> = Vec::new();
+    for l in inputs
         .late
         .iter()
         .filter(|l| in_scope(Some(&l.code), Some(&l.innovation)))
-        .map(|l| format!("{} ({})", l.name, l.code))
-        .collect();
-    let mut series: BTreeMap<String, Vec<(String, Option<i64>)>> = BTreeMap::new();
-    for (innovation, period, n) in inputs.series {
-        if let Scope::Innovation(code) = scope {
-            if code != innovation {
-                continue;
-            }
-        }
+    {
         let name = registry
-            .innovation(innovation)
-            .map_or(innovation.clone(), |i| i.name.clone());
-        let v = if *n > 0 && *n < t { None } else { Some(*n) };
-        series.entry(name).or_default().push((period.clone(), v));
+            .innovation(&l.innovation)
+            .map_or(l.innovation.clone(), |i| i.name.clone());
+        let entry = format!("{} ({})", l.name, l.code);
+        match late.iter_mut().find(|g| g.innovation == name) {
+            Some(g) => {
+                g.structures.push(entry);
+                g.count += 1;
+            }
+            None => late.push(LateGroup {
+                innovation: name,
+                count: 1,
+                structures: vec![entry],
+            }),
+        }
     }
+    let order = |name: &str| {
+        registry
+            .innovations
+            .iter()
+            .position(|i| i.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    late.sort_by_key(|g| order(&g.innovation));
+    let (chart_title, series) = chart_series(inputs, scope, &now);
     Digest {
-        scope_label: match scope {
-            Scope::National => "national".into(),
-            Scope::Innovation(code) => format!(
-                "innovation {}",
-                registry
-                    .innovation(code)
-                    .map_or(code.as_str(), |i| i.name.as_str())
-            ),
-            Scope::Departement(d) => format!("département {d}"),
-        },
+        scope_label: scope_label(inputs.config, scope),
+        scope_kind: scope.key().0.to_string(),
         date: inputs.date.clone(),
         headline,
-        innovations,
+        breakdown_title: breakdown_title.into(),
+        breakdown_first: breakdown_first.into(),
+        breakdown,
         durations,
         files_accepted: files
             .iter()
@@ -256,6 +384,7 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
             Vec::new()
         },
         late_period: inputs.late_period.clone(),
+        late_count: late.iter().map(|g| g.count).sum(),
         late,
         failures: if *scope == Scope::National {
             inputs.failures.to_vec()
@@ -263,8 +392,109 @@ pub fn compose(inputs: &Inputs<'_>, scope: &Scope) -> Digest {
             Vec::new()
         },
         threshold: t,
-        series: series.into_iter().collect(),
+        any_hidden_count: notes.count,
+        any_secret: notes.secret,
+        any_undefined: notes.undefined,
+        chart_title,
+        series,
     }
+}
+
+fn scope_label(config: &Config, scope: &Scope) -> String {
+    match scope {
+        Scope::National => "national".into(),
+        Scope::Innovation(code) => format!(
+            "innovation {}",
+            config
+                .registry
+                .innovation(code)
+                .map_or(code.as_str(), |i| i.name.as_str())
+        ),
+        Scope::Departement(d) => match crate::model::departements::name(d) {
+            Some(name) => format!("département {name} ({d})"),
+            None => format!("département {d}"),
+        },
+    }
+}
+
+/// The chart's lines, from the same published DELD figures as the tables:
+/// per innovation and period nationally, the innovation's own line for its
+/// reader, the département's own line for a département's reader.
+fn chart_series(inputs: &Inputs<'_>, scope: &Scope, now: &Cells<'_>) -> (String, Vec<Series>) {
+    let registry = &inputs.config.registry;
+    let mut periods: Vec<&str> = inputs
+        .now
+        .iter()
+        .filter(|c| c.indicator == "deld")
+        .filter_map(|c| {
+            let cell = c.cell()?;
+            (cell.kind == Kind::National && cell.band.is_none())
+                .then_some(())
+                .and(c.scope_kind.eq("period").then_some(c.scope.as_str()))
+        })
+        .collect();
+    periods.sort_unstable();
+    let line = |name: String, colour: Option<usize>, base: &Cell| {
+        let points: Vec<(String, Option<i64>)> = periods
+            .iter()
+            .filter_map(|p| {
+                let c = now.get("deld", &base.clone().in_period(p))?;
+                Some((
+                    (*p).to_string(),
+                    (!c.hidden()).then(|| c.value.unwrap_or(0.0).round() as i64),
+                ))
+            })
+            .collect();
+        Series {
+            name,
+            colour,
+            points,
+        }
+    };
+    let series: Vec<Series> = match scope {
+        Scope::National => registry
+            .innovations
+            .iter()
+            .enumerate()
+            .map(|(k, i)| {
+                line(
+                    i.name.clone(),
+                    Some(k),
+                    &Cell::of(Kind::Innovation, &i.code),
+                )
+            })
+            .collect(),
+        Scope::Innovation(code) => registry
+            .innovations
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| &i.code == code)
+            .map(|(k, i)| {
+                line(
+                    i.name.clone(),
+                    Some(k),
+                    &Cell::of(Kind::Innovation, &i.code),
+                )
+            })
+            .collect(),
+        Scope::Departement(d) => vec![line(
+            scope_label(inputs.config, scope),
+            None,
+            &Cell::of(Kind::Departement, d),
+        )],
+    };
+    // A line whose every point is hidden is left out; no line at all, and
+    // the digest says why in a sentence instead of an empty chart.
+    let series: Vec<Series> = series
+        .into_iter()
+        .filter(|s| s.points.iter().any(|(_, v)| v.is_some()))
+        .collect();
+    let title = match scope {
+        Scope::National => "Demandeurs d'emploi de longue durée par innovation et par période",
+        Scope::Innovation(_) => "Demandeurs d'emploi de longue durée de l'innovation par période",
+        Scope::Departement(_) => "Demandeurs d'emploi de longue durée du département par période",
+    };
+    (title.to_string(), series)
 }
 
 /// What a digest round did.
@@ -277,14 +507,13 @@ pub struct DigestOutcome {
 
 /// Reads what every digest needs from the store.
 struct Gathered {
-    current: Vec<Figure>,
-    previous: Vec<Figure>,
+    now: Vec<Published>,
+    before: Vec<Published>,
     files: Vec<FileSummary>,
     reasons: Vec<(String, i64)>,
     late_period: String,
     late: Vec<Late>,
     failures: Vec<String>,
-    series: Vec<(String, String, i64)>,
     figures_run: Option<i64>,
 }
 
@@ -294,13 +523,12 @@ fn gather(
     today: chrono::NaiveDate,
 ) -> Result<Gathered, deliver::DeliverError> {
     let last = store.last_digest()?;
-    let figures_run = store.latest_figures_run()?;
-    let current = match figures_run {
-        Some(r) => store.figures_of(r)?,
-        None => Vec::new(),
-    };
-    let previous = match last.and_then(|(_, f, _)| f) {
-        Some(r) => store.figures_of(r)?,
+    let t = config.privacy.threshold;
+    let latest = store.latest_publication(t)?;
+    let figures_run = latest.as_ref().map(|p| p.run_id);
+    let now = latest.map(|p| p.cells).unwrap_or_default();
+    let before = match last.and_then(|(_, f, _)| f) {
+        Some(r) => store.publication(r, t)?.cells,
         None => Vec::new(),
     };
     let after = last.map_or(0, |(_, _, run)| run);
@@ -317,19 +545,27 @@ fn gather(
         })
         .collect();
     Ok(Gathered {
-        current,
-        previous,
+        now,
+        before,
         files: store.files_since(after)?,
         reasons: store.main_reasons(after, 5)?,
         late_period: q.to_string(),
         late,
         failures,
-        series: store.deld_by_innovation_period(None)?,
         figures_run,
     })
 }
 
-/// The digest of one scope, rendered: (subject, HTML, text, PNG).
+/// The digest of one scope, rendered.
+pub struct Preview {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// The chart, when there is one.
+    pub png: Option<Vec<u8>>,
+}
+
+/// The digest of one scope, rendered.
 ///
 /// # Errors
 /// Template or chart errors.
@@ -337,26 +573,30 @@ pub fn preview(
     config: &Config,
     store: &crate::store::Store,
     scope: &Scope,
-) -> Result<(String, String, String, Vec<u8>), deliver::DeliverError> {
+) -> Result<Preview, deliver::DeliverError> {
     let today = chrono::Local::now().date_naive();
     let g = gather(config, store, today)?;
     let d = compose(&inputs(config, &g, today), scope);
     let (html, text) = render::digest(&d)?;
     let png = render::chart(&d)?;
-    Ok((subject(&d), html, text, png))
+    Ok(Preview {
+        subject: subject(&d),
+        html,
+        text,
+        png,
+    })
 }
 
 fn inputs<'a>(config: &'a Config, g: &'a Gathered, today: chrono::NaiveDate) -> Inputs<'a> {
     Inputs {
         config,
-        current: &g.current,
-        previous: &g.previous,
+        now: &g.now,
+        before: &g.before,
         files: &g.files,
         reasons: &g.reasons,
         late_period: g.late_period.clone(),
         late: &g.late,
         failures: &g.failures,
-        series: &g.series,
         date: today.format("%d/%m/%Y").to_string(),
     }
 }

@@ -55,12 +55,46 @@ pub fn digest(d: &Digest) -> Result<(String, String), minijinja::Error> {
 #[error("chart: {0}")]
 pub struct ChartError(String);
 
-/// The PNG chart of DELD per innovation over the periods (hidden small
-/// counts are gaps in the lines).
+/// The colour of an innovation's line, fixed by its rank in the registry
+/// (a colour-blind-safe palette, Okabe & Ito, then Tableau's); a
+/// département's own line is dark blue.
+fn colour(rank: Option<usize>) -> RGBColor {
+    const PALETTE: [(u8, u8, u8); 12] = [
+        (0, 114, 178),
+        (230, 159, 0),
+        (0, 158, 115),
+        (204, 121, 167),
+        (86, 180, 233),
+        (213, 94, 0),
+        (120, 94, 240),
+        (90, 90, 90),
+        (140, 86, 75),
+        (188, 189, 34),
+        (23, 190, 207),
+        (214, 39, 40),
+    ];
+    match rank {
+        Some(k) => {
+            let (r, g, b) = PALETTE[k % PALETTE.len()];
+            RGBColor(r, g, b)
+        }
+        None => RGBColor(29, 78, 137),
+    }
+}
+
+/// The PNG chart of the digest's lines over the periods (hidden small
+/// counts are gaps in the lines), or `None` when there is nothing to draw
+/// (the digest then says so in a sentence).
 ///
 /// # Errors
 /// [`ChartError`] when drawing fails.
-pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
+pub fn chart(d: &Digest) -> Result<Option<Vec<u8>>, ChartError> {
+    if d.series
+        .iter()
+        .all(|s| s.points.iter().all(|(_, v)| v.is_none()))
+    {
+        return Ok(None);
+    }
     FONT_ONCE.call_once(|| {
         if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
             tracing::warn!("the embedded chart font could not be loaded");
@@ -70,14 +104,14 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
     let mut periods: Vec<String> = d
         .series
         .iter()
-        .flat_map(|(_, s)| s.iter().map(|(p, _)| p.clone()))
+        .flat_map(|s| s.points.iter().map(|(p, _)| p.clone()))
         .collect();
     periods.sort();
     periods.dedup();
     let max = d
         .series
         .iter()
-        .flat_map(|(_, s)| s.iter().filter_map(|(_, v)| *v))
+        .flat_map(|s| s.points.iter().filter_map(|(_, v)| *v))
         .max()
         .unwrap_or(0)
         .max(1);
@@ -90,10 +124,7 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
         let (plot, legend) = root.split_horizontally(520);
         let n = periods.len().max(1);
         let mut chart = ChartBuilder::on(&plot)
-            .caption(
-                "Demandeurs d'emploi de longue durée par innovation",
-                ("sans-serif", 18),
-            )
+            .caption("Demandeurs d'emploi de longue durée", ("sans-serif", 18))
             .margin(12)
             .margin_right(24)
             .x_label_area_size(32)
@@ -103,35 +134,47 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
         let labels = periods.clone();
         chart
             .configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .y_desc("personnes")
             .x_labels(n.min(12))
             .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
             .label_style(("sans-serif", 12))
             .draw()
             .map_err(|e| err(&e))?;
-        for (k, (name, points)) in d.series.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let pts: Vec<(usize, i64)> = points
+        legend
+            .draw(&Text::new("Légende", (8, 22), ("sans-serif", 14)))
+            .map_err(|e| err(&e))?;
+        for (k, line) in d.series.iter().enumerate() {
+            let color = colour(line.colour);
+            let name = crate::text::printable(&line.name, 32);
+            // A hidden or missing period breaks the line: segments join
+            // only points of consecutive periods.
+            let pts: Vec<(usize, i64)> = line
+                .points
                 .iter()
                 .filter_map(|(p, v)| Some((periods.iter().position(|x| x == p)?, (*v)?)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(|e| err(&e))?;
+            for run in pts.chunk_by(|a, b| b.0 == a.0 + 1) {
+                chart
+                    .draw_series(LineSeries::new(run.to_vec(), color.stroke_width(2)))
+                    .map_err(|e| err(&e))?;
+            }
             chart
                 .draw_series(
                     pts.iter()
                         .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
                 )
                 .map_err(|e| err(&e))?;
-            let y = 50 + 20 * k as i32;
+            let y = 50 + 24 * k as i32;
             legend
                 .draw(&PathElement::new(
-                    vec![(8, y), (28, y)],
-                    color.stroke_width(3),
+                    vec![(8, y), (30, y)],
+                    color.stroke_width(4),
                 ))
                 .map_err(|e| err(&e))?;
             legend
-                .draw(&Text::new(name.clone(), (34, y - 7), ("sans-serif", 12)))
+                .draw(&Text::new(name, (38, y - 8), ("sans-serif", 14)))
                 .map_err(|e| err(&e))?;
         }
         root.present().map_err(|e| err(&e))?;
@@ -144,5 +187,5 @@ pub fn chart(d: &Digest) -> Result<Vec<u8>, ChartError> {
         let mut writer = enc.write_header().map_err(|e| err(&e))?;
         writer.write_image_data(&buf).map_err(|e| err(&e))?;
     }
-    Ok(png)
+    Ok(Some(png))
 }

@@ -8,7 +8,7 @@
 
 mod persons;
 
-pub use persons::{layout, tally_latest, Persons, Report, SAYS};
+pub use persons::{layout, tally_latest, Persons, Report, SAYS, SCOPE_KINDS};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -141,14 +141,26 @@ pub mod layout {
 /// number: the unemployment duration, an exit, an exit into employment).
 pub const SAYS: usize = 1 << layout::ROW_SHIFT;
 
+/// The kinds of scope a report counts in besides national, in the order of
+/// [`Report::scopes`] (the columns of `store/sql/current_reports.sql`).
+pub const SCOPE_KINDS: [&str; 7] = [
+    "innovation",
+    "departement",
+    "structure",
+    "period",
+    "innovation_period",
+    "departement_period",
+    "departement_innovation",
+];
+
 /// One current job-seeker row: its person, its report (greater is later;
-/// the low bits say what it reports) and the numbers of its four scopes
-/// (innovation, département, period, structure; the national scope is 0).
+/// the low bits say what it reports) and the numbers of its scopes, one
+/// per [`SCOPE_KINDS`] (the national scope is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub person: i64,
     pub report: i64,
-    pub scopes: [u32; 4],
+    pub scopes: [u32; SCOPE_KINDS.len()],
 }
 
 /// Each person's latest report within each scope, counted by what it says:
@@ -159,7 +171,7 @@ pub fn tally_latest(rows: &mut [Report], scopes: usize) -> Vec<u32> {
     let mut counts = vec![0u32; scopes.max(1) * SAYS];
     rows.sort_unstable_by_key(|r| (r.person, Reverse(r.report)));
     let says = |r: &Report| (r.report as usize) & (SAYS - 1);
-    let mut seen: [Vec<u32>; 4] = Default::default();
+    let mut seen: [Vec<u32>; SCOPE_KINDS.len()] = Default::default();
     for person in rows.chunk_by(|a, b| a.person == b.person) {
         // Latest first: the first report of a scope is the one that decides.
         counts[says(&person[0])] += 1;
@@ -219,13 +231,16 @@ mod tests {
         }
     }
 
-    fn report(person: i64, order: i64, months: i64, exit: bool, scopes: [u32; 4]) -> Report {
+    fn report(person: i64, order: i64, months: i64, exit: bool, four: [u32; 4]) -> Report {
+        // Innovation, département, period, structure; the crossed kinds
+        // mirror the structure in scopes of their own (100 + s, 200 + s, 300 + s).
+        let [i, d, p, s] = four;
         Report {
             person,
             report: (order << layout::ROW_SHIFT)
                 | (months << layout::MONTHS_SHIFT)
                 | if exit { layout::EXIT_BIT } else { 0 },
-            scopes,
+            scopes: [i, d, s, p, 100 + s, 200 + s, 300 + s],
         }
     }
 
@@ -240,7 +255,7 @@ mod tests {
             report(2, 3, 20, false, [1, 3, 6, 11]),
             report(2, 4, 30, false, [1, 3, 6, 11]),
         ];
-        let c = tally_latest(&mut rows, 12);
+        let c = tally_latest(&mut rows, 312);
         let at = |scope: usize, months: usize, exit: bool| {
             c[scope * SAYS
                 + (months << layout::MONTHS_SHIFT
@@ -260,6 +275,13 @@ mod tests {
             assert_eq!(at(scope, 3, true) + at(scope, 30, false), 2);
             assert_eq!(at(scope, 20, false), 0);
         }
-        assert_eq!(c.iter().map(|&n| n as usize).sum::<usize>(), 2 * 5 + 1 + 1);
+        for offset in [100, 200, 300] {
+            assert_eq!(at(offset + 10, 14, false), 1);
+            assert_eq!(at(offset + 11, 3, true) + at(offset + 11, 30, false), 2);
+        }
+        assert_eq!(
+            c.iter().map(|&n| n as usize).sum::<usize>(),
+            2 * 5 + 1 + 1 + 3 * 3
+        );
     }
 }

@@ -4,7 +4,10 @@
 //! suppression; NULL when the value is not a count of people). Adding an
 //! indicator is one file and one line here.
 
+pub mod cell;
 pub mod publish;
+
+pub use cell::{Cell, Kind, Leaf};
 
 /// One indicator.
 #[derive(Debug, Clone, Copy)]
@@ -15,32 +18,49 @@ pub struct Indicator {
     pub sql: &'static str,
     /// A ratio (shown as a percentage) rather than a count.
     pub ratio: bool,
+    /// For a ratio, the indicator that is its numerator (hidden with it).
+    pub numerator: Option<&'static str>,
 }
 
 macro_rules! indicator {
-    ($name:literal, $label:literal, $ratio:literal) => {
+    ($name:literal, $label:literal) => {
         Indicator {
             name: $name,
             label: $label,
             sql: include_str!(concat!("sql/", $name, ".sql")),
-            ratio: $ratio,
+            ratio: false,
+            numerator: None,
+        }
+    };
+    ($name:literal, $label:literal, ratio of $numerator:literal) => {
+        Indicator {
+            name: $name,
+            label: $label,
+            sql: include_str!(concat!("sql/", $name, ".sql")),
+            ratio: true,
+            numerator: Some($numerator),
         }
     };
 }
 
 /// Every indicator, in the order they are shown.
 pub const REGISTRY: &[Indicator] = &[
-    indicator!("innovations", "Innovations", false),
-    indicator!("structures", "Structures", false),
-    indicator!("job_seekers", "Demandeurs d'emploi accompagnés", false),
-    indicator!("deld", "Demandeurs d'emploi de longue durée", false),
-    indicator!("professionals", "Professionnels mobilisés", false),
-    indicator!("companies", "Entreprises et partenaires privés", false),
-    indicator!("exits_to_employment", "Sorties en emploi", false),
-    indicator!("exit_rate", "Taux de sortie en emploi", true),
+    indicator!("innovations", "Innovations"),
+    indicator!("structures", "Structures"),
+    indicator!("job_seekers", "Demandeurs d'emploi accompagnés"),
+    indicator!("deld", "Demandeurs d'emploi de longue durée"),
+    indicator!("professionals", "Professionnels mobilisés"),
+    indicator!("companies", "Entreprises et partenaires privés"),
+    indicator!("exits_to_employment", "Sorties en emploi"),
+    indicator!(
+        "exit_rate",
+        "Taux de sortie en emploi",
+        ratio of "exits_to_employment"
+    ),
 ];
 
-/// Insee 2016: exit rate into employment by unemployment duration.
+/// Insee 2016: exit rate into employment by unemployment duration (`None`:
+/// the reference publishes no figure for that band).
 pub const INSEE_2016: &[(&str, &str, Option<f64>)] = &[
     ("<12", "moins de 12 mois", Some(0.278)),
     ("12-35", "12 à 35 mois", None),

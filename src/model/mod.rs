@@ -3,6 +3,7 @@
 //! registries' types, verdicts and exit codes, and the safety limits. It
 //! imports nothing of the crate but `text`.
 
+pub mod departements;
 pub mod limits;
 pub mod records;
 pub mod registry;

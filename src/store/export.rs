@@ -1,45 +1,29 @@
-//! Writing published figures out of the database (Parquet through DuckDB).
+//! Writing published figures out of the database: the Parquet copy of the
+//! tidy CSV export, typed by DuckDB.
 
 use std::path::Path;
 
-use duckdb::params;
-
 use super::{Ctx, Result, Store};
 
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', "''"))
+}
+
 impl Store {
-    /// Writes published figures to a Parquet file (hidden cells as NULL).
+    /// Writes the tidy CSV export `csv` again as Parquet: every column
+    /// text but `valeur` (DOUBLE) and `calcule_le` (TIMESTAMP); empty
+    /// cells become NULL.
     ///
     /// # Errors
     /// SQL errors.
-    pub fn export_parquet(
-        &self,
-        cells: &[crate::indicators::publish::Published],
-        path: &Path,
-    ) -> Result<()> {
-        self.conn
-            .execute_batch("CREATE OR REPLACE TEMP TABLE export_figures (indicator VARCHAR, scope_kind VARCHAR, scope VARCHAR, value DOUBLE, hidden BOOLEAN);")
-            .ctx("create export table")?;
-        {
-            let mut app = self
-                .conn
-                .appender("export_figures")
-                .ctx("appender export")?;
-            for c in cells {
-                app.append_row(params![
-                    c.indicator,
-                    c.scope_kind,
-                    c.scope,
-                    c.value,
-                    c.hidden
-                ])
-                .ctx("append export")?;
-            }
-            app.flush().ctx("flush export")?;
-        }
-        let target = path.to_string_lossy().replace('\'', "''");
+    pub fn export_parquet(&self, csv: &Path, parquet: &Path) -> Result<()> {
         self.conn
             .execute_batch(&format!(
-                "COPY export_figures TO '{target}' (FORMAT parquet); DROP TABLE export_figures;"
+                "COPY (SELECT * REPLACE (CAST(valeur AS DOUBLE) AS valeur, CAST(calcule_le AS TIMESTAMP) AS calcule_le)
+                       FROM read_csv({}, header = true, all_varchar = true, delim = ',', quote = '\"'))
+                 TO {} (FORMAT parquet);",
+                quoted(csv),
+                quoted(parquet)
             ))
             .ctx("write parquet")?;
         Ok(())

@@ -154,27 +154,6 @@ impl Store {
             .ctx("read reasons")
     }
 
-    /// DELD per (innovation, period): each person's latest report within the cell.
-    ///
-    /// # Errors
-    /// SQL errors.
-    pub fn deld_by_innovation_period(
-        &self,
-        departement: Option<&str>,
-    ) -> Result<Vec<(String, String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare(include_str!("sql/deld_by_innovation_period.sql"))
-            .ctx("prepare chart series")?;
-        let rows = stmt
-            .query_map(params![departement], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .ctx("query chart series")?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .ctx("read chart series")
-    }
-
     /// Records a composed message as pending.
     ///
     /// # Errors

@@ -29,6 +29,7 @@ use crate::validate::FileReport;
 pub use archive::Archive;
 pub use messages::{FileSummary, MessageRow};
 pub use queries::{FileRow, RunRow};
+pub use recompute::Publication;
 
 /// Storage failures, with what was being done.
 #[derive(Debug, thiserror::Error)]

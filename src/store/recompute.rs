@@ -5,8 +5,9 @@
 use duckdb::arrow::array::{Array, Int64Array};
 use duckdb::{params, Connection};
 
-use crate::identity::{layout, tally_latest, Persons, Report, SAYS};
-use crate::indicators::Figure;
+use crate::identity::{layout, tally_latest, Persons, Report, SAYS, SCOPE_KINDS};
+use crate::indicators::publish::{publish, Published};
+use crate::indicators::{Figure, Leaf};
 use crate::model::registry::Registry;
 
 use super::{Ctx, Result, Store, StoreError};
@@ -99,6 +100,11 @@ impl Store {
             ))?;
             phase(ind.name);
         }
+        tx.execute(
+            "INSERT INTO indicator_leaves SELECT ?, structure, innovation, departement, period FROM current_seeker_cells",
+            params![run_id],
+        )
+        .ctx("record the cells figures add up from")?;
         tx.execute_batch(include_str!("sql/finish_recompute.sql"))
             .ctx("finish recomputation")?;
         tx.commit().ctx("commit recomputation")?;
@@ -136,7 +142,69 @@ impl Store {
     }
 }
 
-/// The tables, rejections and records of a judged file.
+/// The figures of one recomputation as published: small counts hidden,
+/// with the linked suppression over the cells they add up from.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub run_id: i64,
+    pub computed_at: chrono::NaiveDateTime,
+    pub cells: Vec<Published>,
+}
+
+impl Store {
+    /// The figures of recomputation `run_id`, as published.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn publication(&self, run_id: i64, threshold: i64) -> Result<Publication> {
+        let figures = self.figures_of(run_id)?;
+        let mut leaves = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT structure, innovation, departement, period FROM indicator_leaves WHERE run_id = ? ORDER BY ALL",
+            )
+            .ctx("prepare leaves")?;
+        let rows = stmt
+            .query_map(params![run_id], |r| {
+                Ok(Leaf {
+                    structure: r.get(0)?,
+                    innovation: r.get(1)?,
+                    departement: r.get(2)?,
+                    period: r.get(3)?,
+                })
+            })
+            .ctx("query leaves")?;
+        for row in rows {
+            leaves.push(row.ctx("read leaf")?);
+        }
+        let computed_at = self
+            .conn
+            .query_row(
+                "SELECT max(computed_at) FROM indicator_values WHERE run_id = ?",
+                params![run_id],
+                |r| r.get::<_, Option<chrono::NaiveDateTime>>(0),
+            )
+            .ctx("computation time")?
+            .unwrap_or_default();
+        Ok(Publication {
+            run_id,
+            computed_at,
+            cells: publish(&figures, &leaves, threshold),
+        })
+    }
+
+    /// The latest figures as published, if any were computed.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn latest_publication(&self, threshold: i64) -> Result<Option<Publication>> {
+        self.latest_figures_run()?
+            .map(|run| self.publication(run, threshold))
+            .transpose()
+    }
+}
+
 /// Calls `f` with each row of a query returning `N` non-null BIGINT
 /// columns, read as Arrow batches (a million rows in milliseconds, where
 /// row-by-row reading takes a second).
@@ -248,11 +316,11 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
         tx,
         include_str!("sql/current_reports.sql"),
         "read current reports",
-        |[key, report, i, d, p, s]| {
+        |[key, report, scopes @ ..]: [i64; 2 + SCOPE_KINDS.len()]| {
             reports.push(Report {
                 person: persons.person(key),
                 report,
-                scopes: [i as u32, d as u32, p as u32, s as u32],
+                scopes: scopes.map(|n| n as u32),
             });
         },
     )?;

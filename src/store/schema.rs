@@ -12,8 +12,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
 ];
 const VIEWS: &str = include_str!("views.sql");
+const COMMENTS: &str = include_str!("comments.sql");
 
 impl Store {
     /// Opens (creating if needed) the database under `data`, migrates it to
@@ -44,8 +46,8 @@ impl Store {
             path,
             database_id: String::new(),
         };
-        store.migrate()?;
-        store.conn.execute_batch(VIEWS).ctx("create views")?;
+        let migrated = store.migrate()?;
+        store.ensure_views(migrated)?;
         store.database_id = store.ensure_database_id()?;
         #[cfg(unix)]
         {
@@ -55,6 +57,32 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Recreates the views and the comments when this binary's differ from
+    /// those the database holds (a fingerprint in `meta`) or the schema was
+    /// migrated, in one transaction: an unchanged binary opens without
+    /// rewriting them.
+    fn ensure_views(&self, force: bool) -> Result<()> {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(VIEWS);
+        h.update(COMMENTS);
+        let fingerprint = hex::encode(h.finalize());
+        if !force && self.meta("views")?.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction().ctx("begin views")?;
+        tx.execute_batch(VIEWS).ctx("create views (views.sql)")?;
+        tx.execute_batch(COMMENTS)
+            .ctx("comment tables and views (comments.sql)")?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('views', ?)",
+            params![fingerprint],
+        )
+        .ctx("record views")?;
+        tx.commit().ctx("commit views")?;
+        Ok(())
     }
 
     fn ensure_database_id(&self) -> Result<String> {
@@ -108,7 +136,8 @@ impl Store {
         Ok(())
     }
 
-    fn migrate(&self) -> Result<()> {
+    /// Brings the schema to this binary's version; whether it changed.
+    fn migrate(&self) -> Result<bool> {
         self.conn
             .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL);")
             .ctx("create schema_version")?;
@@ -138,7 +167,7 @@ impl Store {
             tx.commit().ctx("commit migration")?;
             tracing::info!(version, "database schema migrated");
         }
-        Ok(())
+        Ok(current < supported)
     }
 
     /// The schema version of the open database.

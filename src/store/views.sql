@@ -11,9 +11,21 @@
 DROP VIEW IF EXISTS job_seekers_latest;
 
 -- The long-term unemployed (DELD): unemployed for 12 months or more at
--- entry. The one place this rule is written; deld.sql and the digest's
--- chart both call it.
+-- entry. The one place this rule is written (deld.sql; the digest's chart
+-- draws the same figures).
 CREATE OR REPLACE MACRO is_deld(months) AS months >= 12;
+
+-- The bands of unemployment duration at entry that the Insee 2016
+-- reference uses (`indicators::INSEE_2016`).
+CREATE OR REPLACE MACRO duration_band(months) AS
+    CASE WHEN months < 12 THEN '<12' WHEN months < 36 THEN '12-35' ELSE '36+' END;
+
+-- The scope a figure by duration band is given for: national → `duration`
+-- 'band', innovation → `innovation_duration` 'CODE|band', and so on.
+CREATE OR REPLACE MACRO duration_kind(kind) AS
+    CASE WHEN kind = 'national' THEN 'duration' ELSE kind || '_duration' END;
+CREATE OR REPLACE MACRO duration_scope(kind, scope, band) AS
+    CASE WHEN kind = 'national' THEN band ELSE scope || '|' || band END;
 
 CREATE OR REPLACE VIEW current_tables AS
 SELECT sha256, tbl FROM (
@@ -31,12 +43,26 @@ SELECT f.sha256, f.name, f.structure, s.innovation, s.departement, f.period, f.p
 FROM files f JOIN ref_structures s ON s.code = f.structure
 WHERE f.sha256 IN (SELECT sha256 FROM current_tables);
 
+-- Every scope a current file counts in, one row each: the scopes figures
+-- are given for. Crossed scopes join their two codes with '|' (the codes
+-- never contain it): `innovation_period` 'TAPAJ|2019-T2',
+-- `departement_period` '33|2019-T2', `departement_innovation` '33|TAPAJ'.
+-- `period` is the national figure of one period. (Durations at entry are
+-- crossed with national, innovation and département in the indicators'
+-- SQL: `duration`, `innovation_duration`, `departement_duration`.)
+-- `indicators::Cell` reads these names back.
+CREATE OR REPLACE VIEW file_scopes AS
+SELECT sha256, 'national' AS scope_kind, '' AS scope FROM current_files
+UNION ALL SELECT sha256, 'innovation', innovation FROM current_files
+UNION ALL SELECT sha256, 'departement', departement FROM current_files
+UNION ALL SELECT sha256, 'structure', structure FROM current_files
+UNION ALL SELECT sha256, 'period', period FROM current_files
+UNION ALL SELECT sha256, 'innovation_period', innovation || '|' || period FROM current_files
+UNION ALL SELECT sha256, 'departement_period', departement || '|' || period FROM current_files
+UNION ALL SELECT sha256, 'departement_innovation', departement || '|' || innovation FROM current_files;
+
 CREATE OR REPLACE VIEW current_files_scoped AS
-SELECT 'national' AS scope_kind, '' AS scope, * FROM current_files
-UNION ALL SELECT 'innovation', innovation, * FROM current_files
-UNION ALL SELECT 'departement', departement, * FROM current_files
-UNION ALL SELECT 'period', period, * FROM current_files
-UNION ALL SELECT 'structure', structure, * FROM current_files;
+SELECT s.scope_kind, s.scope, f.* FROM current_files f JOIN file_scopes s USING (sha256);
 
 -- Accepted job-seeker rows of current files, with their person (see
 -- `persons`; rows loaded since the last recomputation have no person yet and
@@ -60,3 +86,17 @@ SELECT p.*, f.structure, f.innovation, f.departement, f.period
 FROM professionals p
 JOIN current_tables t ON t.sha256 = p.sha256 AND t.tbl = 'professionnels'
 JOIN current_files f ON f.sha256 = p.sha256;
+
+-- The current rows of companies and professionals in each of their scopes.
+CREATE OR REPLACE VIEW current_companies_scoped AS
+SELECT s.scope_kind, s.scope, c.* FROM current_companies c JOIN file_scopes s USING (sha256);
+
+CREATE OR REPLACE VIEW current_professionals_scoped AS
+SELECT s.scope_kind, s.scope, p.* FROM current_professionals p JOIN file_scopes s USING (sha256);
+
+-- The structure × period pairs whose current files carry job seekers: the
+-- finest cells every published count of people adds up from, which is what
+-- the linked suppression (`indicators::publish`) protects.
+CREATE OR REPLACE VIEW current_seeker_cells AS
+SELECT DISTINCT f.structure, f.innovation, f.departement, f.period
+FROM current_files f JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs';

@@ -6,6 +6,7 @@ mod gen;
 mod hostile;
 mod privacy;
 mod props;
+mod readers;
 mod run;
 mod serve;
 mod util;

@@ -277,8 +277,8 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        // Migrated to this binary's version, 3 (see src/store/schema_v3.sql).
-        assert_eq!((version, unnumbered), (3, 0));
+        // Migrated to this binary's version, 4 (see src/store/schema_v4.sql).
+        assert_eq!((version, unnumbered), (4, 0));
         conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
             .unwrap();
     }
@@ -286,7 +286,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 3);
     assert!(
         run.stderr
-            .contains("schema version 99, newer than this binary's 3"),
+            .contains("schema version 99, newer than this binary's 4"),
         "{}",
         run.stderr
     );
@@ -338,22 +338,127 @@ fn exports_hide_small_counts() {
     let out = dir.path().join("export");
     let run = essaim_with(&config, &["export", s(&out)], &[KEY]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // One tidy schema in all three formats.
+    let header = "indicateur,libelle,unite,perimetre,code_perimetre,nom_perimetre,innovation,periode,duree_chomage,valeur,statut,calcule_le";
     let csv = std::fs::read_to_string(out.join("figures.csv")).unwrap();
-    assert!(csv.starts_with("indicator,scope_kind,scope,value\n"));
-    assert!(csv.contains("< 5"), "{csv}");
-    assert!(out.join("figures.xlsx").exists());
+    assert!(csv.starts_with(&format!("{header}\n")), "{csv}");
+    assert!(
+        !csv.contains("< 5"),
+        "hidden values are empty, not text: {csv}"
+    );
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let find = |ind: &str, kind: &str, code: &str| {
+        rows.iter()
+            .find(|r| {
+                r[0] == *ind
+                    && r[3] == *kind
+                    && r[4] == *code
+                    && r[7].is_empty()
+                    && r[8].is_empty()
+                    && r[6].is_empty()
+            })
+            .unwrap_or_else(|| panic!("{ind} {kind} {code} in {csv}"))
+            .clone()
+    };
+    let soleni = find("deld", "innovation", "SOLENI");
+    assert_eq!((&soleni[9], &soleni[10]), ("", "masqué"));
+    let jess = find("structures", "innovation", "JEU_ESS");
+    assert_eq!(
+        &jess[5], "Jeu_ESS_Créative",
+        "the innovation's registered name"
+    );
+    let national = find("deld", "national", "");
+    assert_eq!(
+        (&national[9], &national[10], &national[2]),
+        ("5", "publié", "nombre")
+    );
+    assert_eq!(&national[1], "Demandeurs d'emploi de longue durée");
+    assert_eq!(&national[5], "France entière");
+    let gironde = find("structures", "departement", "33");
+    assert_eq!((&gironde[5], &gironde[9]), ("Gironde", "2"));
+    // A rate with no exit is undefined, not hidden.
+    let undefined = find("exit_rate", "innovation", "SOLENI");
+    assert_eq!(
+        (&undefined[9], &undefined[10], &undefined[2]),
+        ("", "non défini", "taux")
+    );
+    assert!(
+        rows.iter().any(|r| r[7] == *"2019-T1"),
+        "a column for the period"
+    );
+    // Parquet: the same rows, typed.
     let conn = duckdb::Connection::open_in_memory().unwrap();
-    let n: i64 = conn
+    let parquet = out.join("figures.parquet");
+    let (n, hidden, value_type, date_type): (i64, i64, String, String) = conn
         .query_row(
             &format!(
-                "SELECT count(*) FROM read_parquet('{}')",
-                out.join("figures.parquet").display()
+                "SELECT count(*), count(*) FILTER (WHERE statut = 'masqué' AND valeur IS NULL),
+                        any_value(typeof(valeur)), any_value(typeof(calcule_le))
+                 FROM read_parquet('{}')",
+                parquet.display()
             ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(n as usize, rows.len());
+    assert_eq!(
+        hidden as usize,
+        rows.iter().filter(|r| &r[10] == "masqué").count()
+    );
+    assert_eq!(
+        (value_type.as_str(), date_type.as_str()),
+        ("DOUBLE", "TIMESTAMP")
+    );
+    let parquet_deld: f64 = conn
+        .query_row(
+            &format!("SELECT valeur FROM read_parquet('{}') WHERE indicateur = 'deld' AND perimetre = 'national' AND periode IS NULL", parquet.display()),
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(n as usize, csv.lines().count() - 1);
+    assert!((parquet_deld - 5.0).abs() < f64::EPSILON, "{parquet_deld}");
+    // XLSX: the same rows; numbers as numbers, rates in %, empty when
+    // hidden, a frozen header with a filter (read back by openpyxl when
+    // Python has it, else by calamine).
+    let xlsx = out.join("figures.xlsx");
+    let script = r#"
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb["Chiffres"]
+rows = list(ws.iter_rows(values_only=True))
+print(len(rows) - 1, ws.freeze_panes, ws.auto_filter.ref, ws.cell(1, 1).font.b)
+rates = [r for r in ws.iter_rows(min_row=2) if r[2].value == "taux" and r[9].value is not None]
+print(rates[0][9].number_format if rates else "none", type(rates[0][9].value).__name__ if rates else "")
+hidden = [r for r in rows[1:] if r[10] == "masqué"]
+print(all(r[9] is None for r in hidden), len(hidden))
+"#;
+    match std::process::Command::new("python3")
+        .args(["-c", script, s(&xlsx)])
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(
+                lines[0],
+                format!("{} A2 A1:L{} True", rows.len(), rows.len() + 1),
+                "{text}"
+            );
+            let any_rate = rows.iter().any(|r| &r[2] == "taux" && !r[9].is_empty());
+            let expected = if any_rate { "0.0% float" } else { "none " };
+            assert_eq!(lines[1], expected, "{text}");
+            assert!(lines[2].starts_with("True "), "{text}");
+        }
+        other => {
+            eprintln!("openpyxl unavailable ({other:?}): the workbook is read by calamine");
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+            let range = book.worksheet_range("Chiffres").unwrap();
+            assert_eq!(range.height(), rows.len() + 1);
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `essaim serve` and the writer lock, through the real binary: a
-//! per-second schedule picks up a dropped file and mails the digest; a job
+//! per-second schedule picks up a dropped file, the digest's schedule mails
+//! the digest (a run never does); a job
 //! is not started while its previous run goes on; SIGTERM during a run
 //! leaves a consistent database; two `run`s never write together.
 
@@ -18,6 +19,7 @@ fn per_second(config: &Path) {
     let text = std::fs::read_to_string(config).unwrap();
     let text = text
         .replace("run = \"0 30 2 * * *\"", "run = \"* * * * * *\"")
+        .replace("digest = \"0 0 7 * * Mon\"", "digest = \"*/5 * * * * *\"")
         .replace("retry = \"0 */15 * * * *\"", "retry = \"0 0 0 1 1 *\"")
         .replace("lock_wait_secs = 600", "lock_wait_secs = 30");
     std::fs::write(config, text).unwrap();

@@ -9,13 +9,13 @@ SELECT scope_kind, scope,
 FROM latest
 GROUP BY ALL
 UNION ALL
--- The same by unemployment duration at entry (national only), beside the
--- Insee 2016 reference held in Rust.
-SELECT 'duration', band,
+-- The same by unemployment duration at entry, for the national,
+-- innovation and département scopes (`duration_kind`, views.sql), beside
+-- the Insee 2016 reference held in Rust.
+SELECT duration_kind(scope_kind), duration_scope(scope_kind, scope, duration_band(unemployment_months)),
        coalesce(sum(people) FILTER (WHERE is_employment), 0)
          / nullif(coalesce(sum(people) FILTER (WHERE is_exit), 0), 0),
        coalesce(sum(people) FILTER (WHERE is_exit), 0)
-FROM (SELECT *, CASE WHEN unemployment_months < 12 THEN '<12'
-                     WHEN unemployment_months < 36 THEN '12-35' ELSE '36+' END AS band
-      FROM latest WHERE scope_kind = 'national')
-GROUP BY band
+FROM latest
+WHERE scope_kind IN ('national', 'innovation', 'departement')
+GROUP BY ALL

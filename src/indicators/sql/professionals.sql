@@ -2,15 +2,9 @@
 -- of current files (matched on their keyed hash, across structures), plus,
 -- for each structure none of whose current files lists any, the largest
 -- "Professionnels mobilisés" it declared in its current files.
--- Inputs: current_professionals, current_files_scoped.
+-- Inputs: current_professionals_scoped, current_files_scoped.
 -- Output: scope_kind, scope, value, people.
-WITH listed AS (
-    SELECT 'national' AS scope_kind, '' AS scope, key, structure FROM current_professionals
-    UNION ALL SELECT 'innovation', innovation, key, structure FROM current_professionals
-    UNION ALL SELECT 'departement', departement, key, structure FROM current_professionals
-    UNION ALL SELECT 'period', period, key, structure FROM current_professionals
-    UNION ALL SELECT 'structure', structure, key, structure FROM current_professionals
-),
+WITH listed AS (SELECT scope_kind, scope, key, structure FROM current_professionals_scoped),
 listing AS (SELECT DISTINCT structure FROM current_professionals),
 declared AS (
     SELECT scope_kind, scope, structure, max(declared_professionals) AS n
@@ -19,8 +13,7 @@ declared AS (
     GROUP BY ALL
 ),
 scopes AS (SELECT DISTINCT scope_kind, scope FROM current_files_scoped)
-SELECT s.scope_kind, s.scope,
-       coalesce((SELECT count(DISTINCT key) FROM listed l WHERE l.scope_kind = s.scope_kind AND l.scope = s.scope), 0)
-     + coalesce((SELECT sum(n) FROM declared d WHERE d.scope_kind = s.scope_kind AND d.scope = s.scope), 0) AS value,
-       NULL AS people
+SELECT s.scope_kind, s.scope, coalesce(l.n, 0) + coalesce(d.n, 0) AS value, NULL AS people
 FROM scopes s
+LEFT JOIN (SELECT scope_kind, scope, count(DISTINCT key) AS n FROM listed GROUP BY ALL) l USING (scope_kind, scope)
+LEFT JOIN (SELECT scope_kind, scope, sum(n) AS n FROM declared GROUP BY ALL) d USING (scope_kind, scope)

@@ -3,7 +3,8 @@
 -- scopes: every scope a figure is given for, numbered (0 is national).
 -- seeker_files: the current files carrying a `demandeurs` table, in the
 --   order that decides which report is a person's latest (period, then
---   reception time, modification-time hint, name, hash), with the numbers of their scopes.
+--   reception time, modification-time hint, name, hash), with the numbers
+--   of their scopes.
 -- seeker_rows: one row per accepted row of those files: its key numbers,
 --   its scopes, and `report`, one integer that both orders the reports and
 --   carries what the indicators read:
@@ -13,26 +14,27 @@
 --   The greatest `report` of a person within a scope is their latest.
 
 CREATE OR REPLACE TEMP TABLE scopes AS
-SELECT (row_number() OVER (ORDER BY kind_order, scope) - 1)::INTEGER AS scope_no, scope_kind, scope
-FROM (
-    SELECT 0 AS kind_order, 'national' AS scope_kind, '' AS scope
-    UNION ALL SELECT DISTINCT 1, 'innovation', innovation FROM current_files
-    UNION ALL SELECT DISTINCT 2, 'departement', departement FROM current_files
-    UNION ALL SELECT DISTINCT 3, 'period', period FROM current_files
-    UNION ALL SELECT DISTINCT 4, 'structure', structure FROM current_files
-);
+SELECT (row_number() OVER (ORDER BY scope_kind <> 'national', scope_kind, scope) - 1)::INTEGER AS scope_no,
+       scope_kind, scope
+FROM (SELECT DISTINCT scope_kind, scope FROM file_scopes);
 
+-- The numbers of a file's scopes, one column per kind of `file_scopes`
+-- but national (0), in the order of `identity::SCOPE_KINDS`.
 CREATE OR REPLACE TEMP TABLE seeker_files AS
 SELECT f.sha256,
        row_number() OVER (ORDER BY f.period_end, f.received_at, f.mtime_hint, f.name, f.sha256) AS file_order,
-       i.scope_no AS innovation_no, d.scope_no AS departement_no,
-       p.scope_no AS period_no, s.scope_no AS structure_no
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'innovation') AS innovation_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement') AS departement_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'structure') AS structure_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'period') AS period_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'innovation_period') AS innovation_period_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_period') AS departement_period_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_innovation') AS departement_innovation_no
 FROM current_files f
 JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs'
-JOIN scopes i ON i.scope_kind = 'innovation' AND i.scope = f.innovation
-JOIN scopes d ON d.scope_kind = 'departement' AND d.scope = f.departement
-JOIN scopes p ON p.scope_kind = 'period' AND p.scope = f.period
-JOIN scopes s ON s.scope_kind = 'structure' AND s.scope = f.structure;
+JOIN file_scopes fs ON fs.sha256 = f.sha256
+JOIN scopes s ON s.scope_kind = fs.scope_kind AND s.scope = fs.scope
+GROUP BY f.sha256, f.period_end, f.received_at, f.mtime_hint, f.name;
 
 -- The file's order has 20 bits in `report`. (Names in double braces are
 -- the layout's constants, `identity::persons::layout`, filled in when this
@@ -48,7 +50,7 @@ SELECT j.id_no, j.name_no,
          | (least(j.unemployment_months, {{MONTHS_MAX}})::BIGINT << {{MONTHS_SHIFT}})
          | (j.is_exit::BIGINT << 1)
          | j.is_employment::BIGINT AS report,
-       f.innovation_no, f.departement_no, f.period_no, f.structure_no
+       f.* EXCLUDE (sha256, file_order)
 FROM job_seekers j
 JOIN seeker_files f ON f.sha256 = j.sha256
 WHERE coalesce(j.id_no, j.name_no) IS NOT NULL;
