@@ -56,6 +56,7 @@ class Handler:
             "to": str(msg["To"]),
             "subject": str(msg["Subject"]),
             "message_id": str(msg["Message-ID"]),
+            "reply_to": str(msg["Reply-To"]) if msg["Reply-To"] else None,
             "tls": session.ssl is not None,
             "authenticated": bool(session.authenticated),
             "text": None,
@@ -83,6 +84,8 @@ class Handler:
                 summary["attachments"].append({
                     "filename": part.get_filename(),
                     "type": ctype,
+                    "size": len(payload),
+                    "zip": payload[:2] == b"PK",
                     "text": payload.decode("utf-8", "replace"),
                 })
         with open(os.path.join(self.outdir, f"{n}.json"), "w", encoding="utf-8") as f:

@@ -21,6 +21,8 @@ pub struct Selection {
     pub innovation: Option<String>,
     /// Re-hash with the key now supplied (a rotation): every file only.
     pub rotate_key: bool,
+    /// Tell structures whose file's verdict changed (not in a dry run).
+    pub feedback: bool,
 }
 
 /// A file whose verdict moved.
@@ -144,26 +146,48 @@ pub fn reimport_into(
                 sha256,
                 bytes,
                 path: &[],
-                annotate: false,
+                // The annotated copy goes with a feedback whose verdict changed.
+                annotate: config.email.feedback,
             };
             let j = pool.judge_or_refuse(&job);
-            (j.report, j.load)
+            ((j.report, j.load), j.annotated)
         })
         .collect();
     drop(pool);
+    let (judged, annotated): (Vec<_>, Vec<_>) = judged.into_iter().unzip();
     let mut changes = Vec::new();
-    for ((name, _, before, _), (report, _)) in originals.iter().zip(&judged) {
+    let mut messages = Vec::new();
+    for (((name, _, before, _), (report, _)), annotated) in
+        originals.iter().zip(&judged).zip(&annotated)
+    {
         let after = report.verdict.as_str();
-        if after != before {
-            changes.push(Change {
-                name: name.clone(),
-                before: before.clone(),
-                after: after.to_string(),
-            });
+        if after == before {
+            continue;
+        }
+        changes.push(Change {
+            name: name.clone(),
+            before: before.clone(),
+            after: after.to_string(),
+        });
+        // The structure hears of the new verdict, saying so.
+        if config.email.feedback && args.feedback {
+            let previous = before.parse().unwrap_or(crate::model::Verdict::Accepted);
+            let feedback = crate::digest::Feedback {
+                report,
+                annotated: annotated.as_deref(),
+                changed: Some((previous, run_id)),
+            };
+            match crate::digest::prepare_feedback(config, &store.database_id, &feedback) {
+                Ok(Some(m)) => messages.push(m),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(file = %crate::text::printable(name, 120), error = %e, "feedback could not be written");
+                }
+            }
         }
     }
     let fingerprint = rotating.then(|| key.fingerprint());
-    store.reload_files(&judged, fingerprint.as_deref())?;
+    store.reload_files(&judged, fingerprint.as_deref(), &messages)?;
     store.recompute(run_id, &config.registry)?;
     Ok((judged.len(), changes))
 }

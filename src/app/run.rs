@@ -473,7 +473,8 @@ fn read_and_judge(path: &Path, config: &Config, known: &HashSet<String>, pool: &
                     sha256: file.sha256,
                 };
             }
-            let judgement = pool.judge_file(&file, false);
+            // The annotated copy goes with the structure's feedback.
+            let judgement = pool.judge_file(&file, config.email.feedback);
             Judged::New {
                 file,
                 judgement: Box::new(judgement),
@@ -563,7 +564,10 @@ fn handle(
         }
         Judged::New { file, judgement } => {
             let Judgement {
-                report: fr, load, ..
+                report: fr,
+                load,
+                annotated,
+                ..
             } = *judgement;
             loaded.insert(fr.sha256.clone());
             let archived = store
@@ -580,7 +584,12 @@ fn handle(
             // The feedback is written before the load and recorded in the
             // same transaction: a file is never loaded without it.
             let message = if h.config.email.feedback {
-                match crate::digest::prepare_feedback(h.config, &store.database_id, &fr) {
+                let feedback = crate::digest::Feedback {
+                    report: &fr,
+                    annotated: annotated.as_deref(),
+                    changed: None,
+                };
+                match crate::digest::prepare_feedback(h.config, &store.database_id, &feedback) {
                     Ok(m) => m,
                     Err(e) => {
                         tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "feedback could not be written");

@@ -53,6 +53,7 @@ impl Args {
             period: self.period.clone(),
             innovation: self.innovation.clone(),
             rotate_key: self.rotate_key,
+            feedback: !self.dry_run,
         }
     }
 
@@ -126,6 +127,20 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     )?;
     for c in &changes {
         writeln!(out, "  {} : {} -> {}", c.name, c.before, c.after)?;
+    }
+    if !args.dry_run && !changes.is_empty() && config.email.feedback {
+        // The structures whose verdict changed hear of it now.
+        match crate::digest::deliver::deliver_due(config, &store, chrono::Utc::now().naive_utc()) {
+            Ok(d) if d.sent > 0 => writeln!(
+                out,
+                "  {} courriel(s) de retour {}.",
+                d.sent,
+                d.outbox
+                    .map_or("envoyé(s)".to_string(), |o| format!("écrit(s) dans {o}"))
+            )?,
+            Ok(_) => {}
+            Err(e) => writeln!(out, "  Courriels non envoyés (ils restent en file) : {e}")?,
+        }
     }
     writeln!(out, "Chiffres (bruts) avant -> après :")?;
     for ind in crate::indicators::REGISTRY {

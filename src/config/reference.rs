@@ -20,7 +20,10 @@ impl Registry {
         aliases: BTreeMap<String, String>,
         problems: &mut Vec<String>,
     ) -> Registry {
-        let mut reg = Registry::default();
+        let mut reg = Registry {
+            loaded: true,
+            ..Registry::default()
+        };
         for (line, rec) in read_csv(innovations, &["code", "nom", "phase"], problems) {
             let at = |field: &str| format!("{}, line {line}, field {field}", innovations.display());
             let code = rec[0].trim().to_string();

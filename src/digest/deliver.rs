@@ -116,7 +116,16 @@ pub fn digest_message(
     })
 }
 
-/// The feedback to a structure about one file, the rejection CSV attached.
+/// A file attached to a message: name, MIME type, bytes.
+pub type Attached = (String, &'static str, Vec<u8>);
+
+/// The MIME type of the annotated workbook.
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The feedback to a structure about one file, with its attachments (the
+/// annotated copy, the rejection CSV), answers going to the operators.
+/// `revision` tells a later feedback about the same file (after a
+/// re-import changed its verdict) from the first.
 ///
 /// # Errors
 /// Address or message building errors.
@@ -126,31 +135,40 @@ pub fn feedback_message(
     database_id: &str,
     to: &str,
     sha256: &str,
+    revision: Option<i64>,
     subject: &str,
     html: String,
     text: String,
-    csv: Option<(String, Vec<u8>)>,
+    attachments: Vec<Attached>,
 ) -> Result<Composed, DeliverError> {
     let id = format!(
-        "retour-{database_id}-{}-{}@essaim",
+        "retour-{database_id}-{}-{}{}@essaim",
         sha256.get(..16).unwrap_or(sha256),
-        short_hash(to)
+        short_hash(to),
+        revision.map(|r| format!("-r{r}")).unwrap_or_default()
     );
     let alt = MultiPart::alternative_plain_html(text, html);
-    let body = match csv {
-        Some((name, bytes)) => MultiPart::mixed().multipart(alt).singlepart(
-            Attachment::new(name).body(
+    let body = if attachments.is_empty() {
+        alt
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(alt);
+        for (name, mime, bytes) in attachments {
+            mixed = mixed.singlepart(Attachment::new(name).body(
                 bytes,
-                ContentType::parse("text/csv; charset=utf-8")
-                    .map_err(|e| DeliverError::Build(e.to_string()))?,
-            ),
-        ),
-        None => alt,
+                ContentType::parse(mime).map_err(|e| DeliverError::Build(e.to_string()))?,
+            ));
+        }
+        mixed
     };
-    let msg = Message::builder()
+    let mut builder = Message::builder()
         .message_id(Some(format!("<{id}>")))
         .from(mailbox(&config.email.from)?)
-        .to(mailbox(to)?)
+        .to(mailbox(to)?);
+    // The structure's questions go to the people who can answer them.
+    for operator in &config.email.operators {
+        builder = builder.reply_to(mailbox(operator)?);
+    }
+    let msg = builder
         .subject(subject)
         .multipart(body)
         .map_err(|e| DeliverError::Build(e.to_string()))?;

@@ -647,6 +647,16 @@ use chrono::Utc;
 /// How many rejected rows the feedback body lists (all are in the CSV).
 const FEEDBACK_ROWS: usize = 50;
 
+/// What a feedback message is about.
+pub struct Feedback<'a> {
+    pub report: &'a crate::validate::FileReport,
+    /// The annotated copy of the file, when there is one.
+    pub annotated: Option<&'a [u8]>,
+    /// After a re-import changed the file's verdict: the verdict before,
+    /// and the run that changed it.
+    pub changed: Option<(Verdict, i64)>,
+}
+
 /// Writes the feedback about one processed file to its structure's
 /// contact as an .eml file, and returns the message to record with the
 /// file's load (the same transaction). `None` when the structure is unknown
@@ -657,8 +667,9 @@ const FEEDBACK_ROWS: usize = 50;
 pub fn prepare_feedback(
     config: &Config,
     database_id: &str,
-    report: &crate::validate::FileReport,
+    feedback: &Feedback<'_>,
 ) -> Result<Option<crate::store::NewMessage>, deliver::DeliverError> {
+    let report = feedback.report;
     let Some(structure) = report
         .structure
         .as_deref()
@@ -670,12 +681,23 @@ pub fn prepare_feedback(
         return Ok(None);
     }
     let total = report.rejection_count();
+    let max = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
+    let annotated = feedback.annotated.filter(|a| a.len() <= max).map(|a| {
+        (
+            format!("{}.annote.xlsx", crate::text::safe_file_stem(&report.name)),
+            deliver::XLSX_MIME,
+            a.to_vec(),
+        )
+    });
     let ctx = serde_json::json!({
         "name": crate::text::printable(&report.name, 200),
         "structure": structure.code,
         "period": report.period.map(|p| p.to_string()),
         "verdict": report.verdict.label(),
-        "reason": report.reason,
+        "refused": report.verdict == Verdict::FileRejected,
+        "problems": report.reason.as_deref().map(|r| r.lines().collect::<Vec<_>>()).unwrap_or_default(),
+        "previous": feedback.changed.map(|(v, _)| v.label()),
+        "annotated": annotated.is_some(),
         "tables": report.tables,
         // Sheet, row, column, reason: never a value.
         "rejections": report.rejections.iter().take(FEEDBACK_ROWS).map(|j| serde_json::json!({
@@ -688,31 +710,39 @@ pub fn prepare_feedback(
     });
     let html = render::template("feedback.html", &ctx)?;
     let text = render::template("feedback.txt", &ctx)?;
-    let csv = if report.rejections.is_empty() && report.reason.is_none() {
-        None
-    } else {
-        let max = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
+    let mut attachments = Vec::new();
+    attachments.extend(annotated);
+    if !(report.rejections.is_empty() && report.reason.is_none()) {
         let bytes = crate::report::rejections_csv(report, max)
             .map_err(|e| deliver::DeliverError::Build(e.to_string()))?;
-        Some((
+        attachments.push((
             format!("{}.rejets.csv", crate::text::safe_file_stem(&report.name)),
+            "text/csv; charset=utf-8",
             bytes,
-        ))
+        ));
+    }
+    let subject = match feedback.changed {
+        Some(_) => format!(
+            "AIS#Emploi : votre fichier {} : nouveau verdict, {}",
+            crate::text::printable(&report.name, 120),
+            report.verdict.label()
+        ),
+        None => format!(
+            "AIS#Emploi : votre fichier {} : {}",
+            crate::text::printable(&report.name, 120),
+            report.verdict.label()
+        ),
     };
-    let subject = format!(
-        "AIS#Emploi : votre fichier {} : {}",
-        crate::text::printable(&report.name, 120),
-        report.verdict.label()
-    );
     let m = deliver::feedback_message(
         config,
         database_id,
         &structure.contact,
         &report.sha256,
+        feedback.changed.map(|(_, run)| run),
         &subject,
         html,
         text,
-        csv,
+        attachments,
     )?;
     let path = deliver::write_eml(config, &m)?;
     Ok(Some(crate::store::NewMessage {

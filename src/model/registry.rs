@@ -70,6 +70,9 @@ pub struct Registry {
     pub(crate) innovation_keys: BTreeMap<String, String>,
     /// Folded structure code -> index in `structures`.
     pub(crate) structure_keys: BTreeMap<String, usize>,
+    /// Read from the operators' files: without them (`essaim validate` on
+    /// a structure's machine) structure codes and innovations go unchecked.
+    pub loaded: bool,
 }
 
 impl Registry {

@@ -7,7 +7,7 @@ use duckdb::params;
 use crate::identity::LoadData;
 use crate::validate::FileReport;
 
-use super::{Ctx, FileLoad, Result, Store};
+use super::{Ctx, FileLoad, NewMessage, Result, Store};
 
 impl Store {
     /// Loads one received file in a single transaction: its history row,
@@ -72,7 +72,8 @@ impl Store {
     /// same bytes (after aliases, rules or the hash key changed), all in one
     /// transaction: either every file is re-judged or none. Reception times
     /// and history rows stay. With `fingerprint`, the new key's fingerprint
-    /// is recorded in the same transaction (a key rotation).
+    /// is recorded in the same transaction (a key rotation), and so are the
+    /// feedback `messages` about files whose verdict changed.
     ///
     /// # Errors
     /// SQL errors; every file then stays as it was.
@@ -80,6 +81,7 @@ impl Store {
         &mut self,
         judged: &[(FileReport, Option<LoadData>)],
         fingerprint: Option<&str>,
+        messages: &[NewMessage],
     ) -> Result<()> {
         let tx = self.conn.transaction().ctx("begin reload")?;
         for (report, load) in judged {
@@ -123,6 +125,13 @@ impl Store {
         if let Some(fp) = fingerprint {
             tx.execute(include_str!("sql/set_key_fingerprint.sql"), params![fp])
                 .ctx("record key fingerprint")?;
+        }
+        for m in messages {
+            tx.execute(
+                include_str!("sql/record_message.sql"),
+                params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
+            )
+            .ctx("record feedback message")?;
         }
         tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;

@@ -51,9 +51,8 @@ pub fn date(cell: &Cell, date_1904: bool) -> Result<NaiveDate, Reason> {
                 return serial(n, date_1904);
             }
             text_date(t)
-                .ok_or_else(|| "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)".to_string())
         }
-        _ => Err("date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)".to_string()),
+        _ => Err(UNREADABLE_DATE.to_string()),
     }
 }
 
@@ -68,34 +67,65 @@ fn serial(n: f64, date_1904: bool) -> Result<NaiveDate, Reason> {
         .ok_or_else(|| format!("nombre {n} qui n'est pas une date"))
 }
 
-fn text_date(t: &str) -> Option<NaiveDate> {
+const UNREADABLE_DATE: &str = "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)";
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// Day, month and year read from the text; a date that reads as one but
+/// is not in the calendar says so (« 31/02/2019 n'existe pas »).
+fn text_date(t: &str) -> Result<NaiveDate, Reason> {
     let t = t.split([' ', 'T']).next().unwrap_or(t);
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Some(d);
-    }
     let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
-    let [d, m, y] = parts.as_slice() else {
-        return None;
+    let (day, month, year) = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && t.contains('-') => (*d, *m, *y),
+        [d, m, y] => (*d, *m, *y),
+        _ => return Err(UNREADABLE_DATE.to_string()),
     };
-    if d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
-        return None;
-    }
-    let day: u32 = d.parse().ok()?;
-    let month: u32 = m.parse().ok()?;
-    let year: i32 = match y.len() {
-        4 => y.parse().ok()?,
+    let number = |s: &str, max_len: usize| {
+        (!s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(d), Some(m)) = (number(day, 2), number(month, 2)) else {
+        return Err(UNREADABLE_DATE.to_string());
+    };
+    let y: i32 = match (year.len(), number(year, 4)) {
+        (4, Some(y)) => y as i32,
         // dd/mm/yy: 00 to 29 are 20xx, 30 to 99 are 19xx.
-        2 => {
-            let yy: i32 = y.parse().ok()?;
-            if yy < 30 {
-                2000 + yy
-            } else {
-                1900 + yy
-            }
-        }
-        _ => return None,
+        (2, Some(yy)) if yy < 30 => 2000 + yy as i32,
+        (2, Some(yy)) => 1900 + yy as i32,
+        _ => return Err(UNREADABLE_DATE.to_string()),
     };
-    NaiveDate::from_ymd_opt(year, month, day)
+    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+        return Ok(date);
+    }
+    Err(match m {
+        1..=12 if d == 0 => format!("{t} n'existe pas : il n'y a pas de jour 0"),
+        1..=12 => {
+            let days = (28..=31)
+                .rev()
+                .find(|&n| NaiveDate::from_ymd_opt(y, m, n).is_some())
+                .unwrap_or(28);
+            format!(
+                "{t} n'existe pas : {} {y} n'a que {days} jours",
+                MONTHS[m as usize - 1]
+            )
+        }
+        _ => format!("{t} n'existe pas : il n'y a pas de mois {m} (attendu jj/mm/aaaa)"),
+    })
 }
 
 /// An integer >= 0 written as `12`, `12.0`, ` 12 `, `12,0`, or a number cell.
@@ -212,6 +242,29 @@ mod tests {
 
     fn text(s: &str) -> Cell {
         Cell::Text(s.to_string())
+    }
+
+    #[test]
+    fn a_date_outside_the_calendar_says_why() {
+        let text = |s: &str| date(&Cell::Text(s.into()), false).unwrap_err();
+        assert_eq!(
+            text("31/02/2019"),
+            "31/02/2019 n'existe pas : février 2019 n'a que 28 jours"
+        );
+        assert_eq!(
+            text("30/02/2020 "),
+            "30/02/2020 n'existe pas : février 2020 n'a que 29 jours"
+        );
+        assert_eq!(
+            text("2019-04-31"),
+            "2019-04-31 n'existe pas : avril 2019 n'a que 30 jours"
+        );
+        assert!(text("12/13/2019").contains("pas de mois 13"));
+        assert!(text("demain").starts_with("date illisible"));
+        assert_eq!(
+            date(&Cell::Text("29/02/2024".into()), false).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub fn locate(
     let mut map = BTreeMap::new();
     let mut notices = Vec::new();
     let mut found = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
     for (i, cell) in header_row.cells.iter().enumerate() {
         let written = cell.display().trim().to_string();
         if written.is_empty() {
@@ -131,11 +132,14 @@ pub fn locate(
                 }
                 map.insert(field, (i, written));
             }
-            None => notices.push(format!(
-                "Colonne {} « {} » ignorée (elle ne fait pas partie du modèle).",
-                column_letter(i),
-                written
-            )),
+            None => {
+                notices.push(format!(
+                    "Colonne {} « {} » ignorée (elle ne fait pas partie du modèle).",
+                    column_letter(i),
+                    written
+                ));
+                unknown.push(written.replace('\n', " "));
+            }
         }
     }
     let missing: Vec<&str> = columns
@@ -144,10 +148,12 @@ pub fn locate(
         .map(|c| c.header)
         .collect();
     if !missing.is_empty() {
+        let suggestions = closest(&missing, &unknown);
         return Err(Refusal::MissingColumns {
             sheet: sheet_label(sheet, table),
             missing,
             found,
+            suggestions,
         });
     }
     let has = |f: Field| map.contains_key(&f);
@@ -176,6 +182,25 @@ fn sheet_label(sheet: &Sheet, table: Table) -> String {
     } else {
         sheet.name.clone()
     }
+}
+
+/// For each missing header, the closest header found outside the template
+/// (Jaro-Winkler similarity of the folded texts, at least 0.7), each found
+/// header suggested once.
+fn closest(missing: &[&'static str], unknown: &[String]) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for m in missing {
+        let best = unknown
+            .iter()
+            .filter(|u| !out.iter().any(|(f, _)| f == *u))
+            .map(|u| (u, strsim::jaro_winkler(&header_key(u), &header_key(m))))
+            .filter(|(_, score)| *score >= 0.7)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((u, _)) = best {
+            out.push((u.clone(), *m));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -121,8 +121,13 @@ pub struct FileReport {
     pub innovation: Option<String>,
     pub period: Option<Period>,
     pub verdict: Verdict,
-    /// Why the whole file was refused.
+    /// Why the whole file was refused: every file-level problem found, one
+    /// per line.
     pub reason: Option<String>,
+    /// File-level problems found so far (judging goes on after each, so
+    /// that a structure learns everything wrong with its file at once).
+    #[serde(default)]
+    pub problems: Vec<String>,
     pub tables: Vec<TableCount>,
     /// The first `[limits] max_rejections` rejections; memory and every
     /// report stay bounded whatever the file.
@@ -162,6 +167,7 @@ impl FileReport {
             period: None,
             verdict: Verdict::Accepted,
             reason: None,
+            problems: Vec::new(),
             tables: Vec::new(),
             rejections: Vec::new(),
             rejections_omitted: 0,
@@ -184,6 +190,14 @@ impl FileReport {
         self.verdict = Verdict::FileRejected;
         self.reason = Some(reason);
         self.data = FileData::default();
+    }
+
+    /// Notes a file-level problem; judging goes on.
+    fn defer(&mut self, r: Refusal) {
+        let text = r.to_string();
+        if !self.problems.contains(&text) {
+            self.problems.push(text);
+        }
     }
 
     /// Keeps a rejection while under `max`, else counts it.
@@ -236,12 +250,26 @@ fn plan_sheets(names: &[String]) -> Vec<String> {
 /// Reads and judges one file. Never fails: every problem is in the report.
 pub fn judge(file: &SourceFile, ctx: &Context<'_>) -> FileReport {
     let mut report = FileReport::new(file);
-    match judge_stream(file, ctx, &mut report) {
-        Err(reason) => report.reject(reason.to_string()),
-        Ok(()) if report.rejections.is_empty() => report.verdict = Verdict::Accepted,
-        Ok(()) => report.verdict = Verdict::RowsRejected,
+    let result = judge_stream(file, ctx, &mut report);
+    if let Err(fatal) = result {
+        report.defer(fatal);
+    }
+    if !report.problems.is_empty() {
+        let reason = report.problems.join("\n");
+        report.reject(reason);
+    } else if report.rejections.is_empty() {
+        report.verdict = Verdict::Accepted;
+    } else {
+        report.verdict = Verdict::RowsRejected;
     }
     report
+}
+
+/// The period rows are judged against when the file's own is unreadable
+/// (already reported): the quarter of today, so that no row is refused
+/// for a period nobody could read.
+fn stand_in_period(ctx: &Context<'_>) -> Period {
+    Period::month_of(ctx.today)
 }
 
 /// The sheet being read.
@@ -267,16 +295,23 @@ fn judge_stream(
                 report.format = Some(meta.format);
                 date_1904 = meta.date_1904;
                 if meta.format == Format::Csv {
+                    let extension = crate::text::safe_extension(&file.name).to_lowercase();
+                    if ["xlsx", "xlsm", "xls", "xlsb", "ods"].contains(&extension.as_str()) {
+                        return Err(Refusal::TextNamedAsWorkbook {
+                            name: file.name.clone(),
+                            extension: format!(".{extension}"),
+                        });
+                    }
                     let (p, t) = csv_preamble(file, ctx, report)?;
                     csv = Some((p, t));
                     period = Some(p);
-                } else {
-                    check_sheets(&meta.sheet_names)?;
+                } else if let Err(r) = check_sheets(&meta.sheet_names) {
+                    report.defer(r);
                 }
             }
             Event::Sheet(name) => {
                 if let Some(done) = current.take() {
-                    finish_sheet(done, ctx, report, &mut period, &mut carried)?;
+                    finish_sheet(done, ctx, report, &mut period, &mut carried);
                 }
                 current = Some(if let Some((p, table)) = csv {
                     Current::Table(TableJudge::new(table, table.csv_name(), false, p))
@@ -290,7 +325,9 @@ fn judge_stream(
                         .into_iter()
                         .find(|t| header_key(t.sheet_name()) == header_key(&name))
                         .ok_or_else(|| Refusal::UnexpectedSheet(name.clone()))?;
-                    let p = period.ok_or(Refusal::NoStructureSheet)?;
+                    // Without a Structure sheet (reported already), rows
+                    // are still judged.
+                    let p = period.unwrap_or_else(|| stand_in_period(ctx));
                     Current::Table(TableJudge::new(table, &name, date_1904, p))
                 });
             }
@@ -298,7 +335,7 @@ fn judge_stream(
                 Some(Current::Structure { rows, .. }) => rows.extend(batch),
                 Some(Current::Table(t)) => {
                     for row in batch {
-                        t.push(row, ctx, report)?;
+                        t.push(row, ctx, report);
                     }
                 }
                 None => {}
@@ -307,7 +344,7 @@ fn judge_stream(
         }
     }
     if let Some(done) = current.take() {
-        finish_sheet(done, ctx, report, &mut period, &mut carried)?;
+        finish_sheet(done, ctx, report, &mut period, &mut carried);
     }
     if csv.is_some()
         && report.tables.iter().all(|t| t.rows == 0)
@@ -325,18 +362,17 @@ fn finish_sheet(
     report: &mut FileReport,
     period: &mut Option<Period>,
     carried: &mut Vec<(Table, bool)>,
-) -> Result<(), Refusal> {
+) {
     match done {
         Current::Structure { name, rows } => {
-            *period = Some(judge_structure_sheet(&Sheet { name, rows }, ctx, report)?);
+            *period = Some(judge_structure_sheet(&Sheet { name, rows }, ctx, report));
         }
         Current::Table(t) => {
             let table = t.table;
-            let had_rows = t.finish(ctx, report)?;
+            let had_rows = t.finish(ctx, report);
             carried.push((table, had_rows));
         }
     }
-    Ok(())
 }
 
 fn csv_preamble(
@@ -346,16 +382,45 @@ fn csv_preamble(
 ) -> Result<(Period, Table), Refusal> {
     let (code, period, table) =
         parse_csv_name(&file.name).ok_or_else(|| Refusal::CsvName(file.name.clone()))?;
-    let structure = ctx
-        .registry
-        .structure(&code)
-        .ok_or_else(|| Refusal::UnknownStructure(code.clone()))?;
-    report.structure = Some(structure.code.clone());
-    report.innovation = Some(structure.innovation.clone());
-    let period = Period::parse(&period).ok_or_else(|| Refusal::InvalidPeriod(period.clone()))?;
-    check_period(period, ctx.today)?;
-    report.period = Some(period);
+    if let Some(structure) = check_structure(&code, ctx, report) {
+        report.innovation = Some(structure.innovation.clone());
+    }
+    let period = match Period::parse(&period) {
+        Some(p) => {
+            check_period(p, ctx, report);
+            report.period = Some(p);
+            p
+        }
+        None => {
+            report.defer(Refusal::InvalidPeriod(period.clone()));
+            stand_in_period(ctx)
+        }
+    };
     Ok((period, table))
+}
+
+/// The registered structure of this code (noted in the report), or the
+/// problem noted. Without the operators' registry, the code is taken as
+/// written.
+fn check_structure<'c>(
+    code: &str,
+    ctx: &Context<'c>,
+    report: &mut FileReport,
+) -> Option<&'c crate::model::registry::Structure> {
+    if !ctx.registry.loaded {
+        report.structure = Some(code.to_string());
+        return None;
+    }
+    match ctx.registry.structure(code) {
+        Some(s) => {
+            report.structure = Some(s.code.clone());
+            Some(s)
+        }
+        None => {
+            report.defer(Refusal::UnknownStructure(code.to_string()));
+            None
+        }
+    }
 }
 
 /// Splits `<code>_<période>_<table>.csv` from the right (codes may hold `-`).
@@ -367,11 +432,10 @@ pub fn parse_csv_name(name: &str) -> Option<(String, String, Table)> {
     (!code.is_empty()).then(|| (code.to_string(), period.to_string(), table))
 }
 
-fn check_period(p: Period, today: NaiveDate) -> Result<(), Refusal> {
-    if p.start() > today {
-        return Err(Refusal::FuturePeriod(p));
+fn check_period(p: Period, ctx: &Context<'_>, report: &mut FileReport) {
+    if p.start() > ctx.today {
+        report.defer(Refusal::FuturePeriod(p));
     }
-    Ok(())
 }
 
 fn check_sheets(names: &[String]) -> Result<(), Refusal> {
@@ -394,11 +458,9 @@ fn check_sheets(names: &[String]) -> Result<(), Refusal> {
 }
 
 /// The `Structure` sheet: field names in one column, values in the next.
-fn judge_structure_sheet(
-    sheet: &Sheet,
-    ctx: &Context<'_>,
-    report: &mut FileReport,
-) -> Result<Period, Refusal> {
+/// Every problem is noted and judging goes on; the period rows are judged
+/// against is the file's, or a stand-in when it cannot be read.
+fn judge_structure_sheet(sheet: &Sheet, ctx: &Context<'_>, report: &mut FileReport) -> Period {
     let mut fields: BTreeMap<&str, (u32, usize, Cell)> = BTreeMap::new();
     let names = [
         "Code structure",
@@ -428,40 +490,61 @@ fn judge_structure_sheet(
             .map(|(_, _, c)| c.display().trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let code = text("Code structure").ok_or(Refusal::MissingField("Code structure"))?;
-    let structure = ctx
-        .registry
-        .structure(&code)
-        .ok_or_else(|| Refusal::UnknownStructure(code.clone()))?;
-    report.structure = Some(structure.code.clone());
-    let written = text("Innovation").ok_or(Refusal::MissingField("Innovation"))?;
-    let registered = ctx.registry.innovation(&structure.innovation);
-    let matches = ctx
-        .registry
-        .match_innovation(&written)
-        .is_some_and(|i| i.code == structure.innovation);
-    if !matches {
-        return Err(Refusal::InnovationMismatch {
-            written,
-            structure: structure.code.clone(),
-            registered: registered
-                .map_or(structure.innovation.as_str(), |i| i.name.as_str())
-                .to_string(),
-        });
+    let structure = match text("Code structure") {
+        Some(code) => check_structure(&code, ctx, report),
+        None => {
+            report.defer(Refusal::MissingField("Code structure"));
+            None
+        }
+    };
+    match (text("Innovation"), structure) {
+        (None, _) => report.defer(Refusal::MissingField("Innovation")),
+        (Some(written), Some(structure)) => {
+            let registered = ctx.registry.innovation(&structure.innovation);
+            let matches = ctx
+                .registry
+                .match_innovation(&written)
+                .is_some_and(|i| i.code == structure.innovation);
+            if matches {
+                report.innovation = Some(structure.innovation.clone());
+            } else {
+                report.defer(Refusal::InnovationMismatch {
+                    written,
+                    structure: structure.code.clone(),
+                    registered: registered
+                        .map_or(structure.innovation.as_str(), |i| i.name.as_str())
+                        .to_string(),
+                });
+            }
+        }
+        // Unknown structure (noted), or no registry: taken as written.
+        (Some(written), None) => {
+            if !ctx.registry.loaded {
+                report.innovation = Some(written);
+            }
+        }
     }
-    report.innovation = Some(structure.innovation.clone());
     let period = match fields.get("Période") {
         // Excel turns a typed "2019-03" into a date: read it as that month.
-        Some((_, _, Cell::Date(d))) => Period::month_of(d.date()),
+        Some((_, _, Cell::Date(d))) => Some(Period::month_of(d.date())),
         Some((_, _, c)) if !c.is_blank() => {
             let written = c.display();
-            Period::parse(&written)
-                .ok_or_else(|| Refusal::InvalidPeriod(written.trim().to_string()))?
+            let p = Period::parse(&written);
+            if p.is_none() {
+                report.defer(Refusal::InvalidPeriod(written.trim().to_string()));
+            }
+            p
         }
-        _ => return Err(Refusal::MissingField("Période")),
+        _ => {
+            report.defer(Refusal::MissingField("Période"));
+            None
+        }
     };
-    check_period(period, ctx.today)?;
-    report.period = Some(period);
+    if let Some(p) = period {
+        check_period(p, ctx, report);
+        report.period = Some(p);
+    }
+    let period = period.unwrap_or_else(|| stand_in_period(ctx));
     if let Some((row, col, cell)) = fields.get("Professionnels mobilisés") {
         if !cell.is_blank() {
             match coerce::count(cell) {
@@ -481,7 +564,7 @@ fn judge_structure_sheet(
             }
         }
     }
-    Ok(period)
+    period
 }
 
 /// One table being judged as its rows stream in: the first rows are held
@@ -494,6 +577,9 @@ struct TableJudge {
     period: Period,
     buffer: Vec<Row>,
     map: Option<HeaderMap>,
+    /// Its header row could not be read (the problem is noted): its rows
+    /// are passed over.
+    unreadable: bool,
     count: TableCount,
 }
 
@@ -506,6 +592,7 @@ impl TableJudge {
             period,
             buffer: Vec::new(),
             map: None,
+            unreadable: false,
             count: TableCount {
                 table,
                 rows: 0,
@@ -515,29 +602,33 @@ impl TableJudge {
         }
     }
 
-    fn push(
-        &mut self,
-        row: Row,
-        ctx: &Context<'_>,
-        report: &mut FileReport,
-    ) -> Result<(), Refusal> {
+    fn push(&mut self, row: Row, ctx: &Context<'_>, report: &mut FileReport) {
         if self.map.is_some() {
             self.judge_row(&row, ctx, report);
-            return Ok(());
+            return;
+        }
+        if self.unreadable {
+            return;
         }
         self.buffer.push(row);
         if self.buffer.len() >= header::HEADER_SEARCH_ROWS {
-            self.locate(ctx, report)?;
+            self.locate(ctx, report);
         }
-        Ok(())
     }
 
-    fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<(), Refusal> {
+    fn locate(&mut self, ctx: &Context<'_>, report: &mut FileReport) {
         let sheet = Sheet {
             name: self.sheet.clone(),
             rows: std::mem::take(&mut self.buffer),
         };
-        let map = header::locate(&sheet, self.table, ctx.header_aliases)?;
+        let map = match header::locate(&sheet, self.table, ctx.header_aliases) {
+            Ok(map) => map,
+            Err(problem) => {
+                report.defer(problem);
+                self.unreadable = true;
+                return;
+            }
+        };
         let label = if self.sheet == self.table.csv_name() {
             String::new()
         } else {
@@ -551,17 +642,16 @@ impl TableJudge {
         for row in &sheet.rows[start..] {
             self.judge_row(row, ctx, report);
         }
-        Ok(())
     }
 
     /// Ends the table; returns whether it held anything at all.
-    fn finish(mut self, ctx: &Context<'_>, report: &mut FileReport) -> Result<bool, Refusal> {
-        let had_rows = self.map.is_some() || !self.buffer.is_empty();
+    fn finish(mut self, ctx: &Context<'_>, report: &mut FileReport) -> bool {
+        let had_rows = self.map.is_some() || self.unreadable || !self.buffer.is_empty();
         if self.map.is_none() && !self.buffer.is_empty() {
-            self.locate(ctx, report)?;
+            self.locate(ctx, report);
         }
         report.tables.push(self.count);
-        Ok(had_rows)
+        had_rows
     }
 
     fn judge_row(&mut self, row: &Row, ctx: &Context<'_>, report: &mut FileReport) {

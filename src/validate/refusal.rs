@@ -26,8 +26,6 @@ pub enum Refusal {
     },
     #[error("Feuille inattendue « {0} ».")]
     UnexpectedSheet(String),
-    #[error("Feuille « Structure » absente.")]
-    NoStructureSheet,
     #[error("Fichier vide.")]
     Empty,
     #[error("Feuille « Structure » : le champ obligatoire « {0} » est absent ou vide.")]
@@ -43,12 +41,17 @@ pub enum Refusal {
         sheet: String,
         expected: Vec<&'static str>,
     },
-    #[error("{} Colonnes trouvées dans « {sheet} » : {}.", absent_list("Colonne obligatoire absente", "Colonnes obligatoires absentes", .missing), quote_all(.found))]
+    #[error("{} Colonnes trouvées dans « {sheet} » : {}.{}", absent_list("Colonne obligatoire absente", "Colonnes obligatoires absentes", .missing), quote_all(.found), suggest(.suggestions))]
     MissingColumns {
         sheet: String,
         missing: Vec<&'static str>,
         found: Vec<String>,
+        /// (header found, template header it may be), for the closest
+        /// headers found that are not in the template.
+        suggestions: Vec<(String, &'static str)>,
     },
+    #[error("« {name} » n'est pas un classeur {extension} : il contient du texte. Ouvrez-le dans votre tableur et enregistrez-le au format .xlsx (ou .ods), ou, si c'est un export CSV, renommez-le <code structure>_<période>_<table>.csv.")]
+    TextNamedAsWorkbook { name: String, extension: String },
     #[error("Colonne obligatoire absente : « Identifiant France Travail » (ou, à défaut, les trois colonnes « Nom », « Prénom » et « Date de naissance »). Colonnes trouvées dans « {sheet} » : {}.", quote_all(.found))]
     MissingIdentity { sheet: String, found: Vec<String> },
 }
@@ -63,6 +66,19 @@ pub fn quote_all<S: AsRef<str>>(items: &[S]) -> String {
         .map(|s| format!("« {} »", s.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// ` « Date de début » : vouliez-vous « Date d'entrée » ?` for each
+/// suggestion, or nothing.
+fn suggest(items: &[(String, &'static str)]) -> String {
+    use std::fmt::Write;
+    items.iter().fold(String::new(), |mut out, (found, meant)| {
+        let _ = write!(
+            out,
+            " « {found} » : vouliez-vous dire « {meant} » ? Renommez la colonne comme dans le modèle."
+        );
+        out
+    })
 }
 
 /// `Feuille obligatoire absente : « a ».` or the plural with the list.
@@ -91,10 +107,21 @@ mod tests {
             Refusal::MissingColumns {
                 sheet: "demandeurs".into(),
                 missing: vec!["Code postal", "Date d'entrée"],
-                found: vec![]
+                found: vec![],
+                suggestions: vec![],
             }
             .to_string(),
             "Colonnes obligatoires absentes : « Code postal », « Date d'entrée ». Colonnes trouvées dans « demandeurs » : aucune."
+        );
+        assert_eq!(
+            Refusal::MissingColumns {
+                sheet: "demandeurs".into(),
+                missing: vec!["Date d'entrée"],
+                found: vec!["Date de début".into()],
+                suggestions: vec![("Date de début".into(), "Date d'entrée")],
+            }
+            .to_string(),
+            "Colonne obligatoire absente : « Date d'entrée ». Colonnes trouvées dans « demandeurs » : « Date de début ». « Date de début » : vouliez-vous dire « Date d'entrée » ? Renommez la colonne comme dans le modèle."
         );
         assert_eq!(Refusal::Read(ReadError::Empty).to_string(), "Fichier vide.");
     }

@@ -265,9 +265,39 @@ fn digest_and_feedback_arrive_over_starttls_with_authentication() {
         "{body}"
     );
     assert!(body.contains("feuille Demandeurs d'emploi, ligne 3, colonne F Code postal : code postal invalide : 5 chiffres attendus"), "{body}");
+    // The annotated copy of its own workbook, then the rejection CSV;
+    // answers go to the operators; the next step is said.
+    let copy = &soleni["attachments"][0];
+    assert_eq!(copy["filename"], "SOLENI-MTP-04_2019-T1.annote.xlsx");
     assert_eq!(
-        soleni["attachments"][0]["filename"],
+        copy["type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(copy["zip"], true);
+    assert_eq!(
+        soleni["attachments"][1]["filename"],
         "SOLENI-MTP-04_2019-T1.rejets.csv"
+    );
+    assert_eq!(soleni["reply_to"], "operateurs@example.org", "{soleni:#}");
+    assert!(body.contains("Que faire maintenant ?"), "{body}");
+    assert!(body.contains("copie annotée jointe"), "{body}");
+    // A refused file's feedback lists its problems and what to do.
+    let oppe = feedback
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().contains("OPPE-LYO-09"))
+        .unwrap();
+    let oppe_body = oppe["text"].as_str().unwrap().replace("\r\n", "\n");
+    assert!(
+        oppe_body.contains("Ce qui empêche de le prendre en compte :\n- Colonne obligatoire absente : « Date d'entrée »"),
+        "{oppe_body}"
+    );
+    assert!(
+        oppe_body.contains("Le fichier n'a pas été pris en compte : corrigez ce point"),
+        "{oppe_body}"
+    );
+    assert_eq!(
+        oppe["attachments"][0]["filename"],
+        "OPPE-LYO-09_2019-T1.annote.xlsx"
     );
     // Nothing personal in any message.
     let all: String = std::fs::read_dir(&server.dir)

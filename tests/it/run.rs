@@ -526,6 +526,27 @@ fn reimport_after_an_alias_change_moves_the_figures_and_is_recorded() {
     .json();
     assert_eq!(f["structures"], 1, "{f}");
     assert_eq!(f["job_seekers"], 2);
+    // The structure hears that its file's verdict changed (once: the dry
+    // run wrote no message).
+    let outbox = dir.path().join("data/outbox");
+    let changed: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .filter(|m| m.contains("nouveau verdict"))
+        .collect();
+    assert_eq!(changed.len(), 1, "{}", real.stdout);
+    assert!(
+        changed[0]
+            .contains("Subject: AIS#Emploi : votre fichier derive-entetes.xlsx : nouveau verdict,"),
+        "{}",
+        changed[0]
+    );
+    assert!(changed[0].contains("Reply-To: operateurs@example.org"));
+    assert!(
+        real.stdout.contains("courriel(s) de retour"),
+        "{}",
+        real.stdout
+    );
     let conn = duckdb::Connection::open(dir.path().join("data/essaim.duckdb")).unwrap();
     let recorded: Vec<(String, String, bool)> = conn
         .prepare("SELECT scope, reason, dry_run FROM reimports ORDER BY requested_at")

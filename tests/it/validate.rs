@@ -153,7 +153,7 @@ fn expected_job_seeker_rejections(sheet: &str) -> BTreeSet<(String, u64, String,
         (9, "K", "valeur obligatoire manquante"),
         (10, "K", "date de sortie avant la date d'entrée"),
         (11, "G", "cellule en erreur (#REF!) dans une colonne obligatoire"),
-        (12, "G", "date illisible : attendu jj/mm/aaaa (ou aaaa-mm-jj)"),
+        (12, "G", "31/02/2019 n'existe pas : février 2019 n'a que 28 jours"),
     ]
     .into_iter()
     .map(|(row, col, reason)| (sheet.to_string(), row, col.to_string(), reason.to_string()))
@@ -367,15 +367,19 @@ fn report_csv_and_annotated_copy_are_written_without_identities() {
         "{csv}"
     );
     assert!(!csv.contains("JEUNOT") && !csv.contains("Ernest"));
-    // The annotated copy carries the reasons as cell notes.
+    // The annotated copy is the structure's own workbook, edited: the
+    // rejected cells red, the reasons beside each row.
     let bytes = std::fs::read(out.join("lignes-invalides.annote.xlsx")).unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut comments = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/comments1.xml").unwrap(), &mut comments)
-        .unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet2.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
     assert!(
-        comments.contains("code postal invalide : 5 chiffres attendus"),
-        "{comments}"
+        sheet.contains("Code postal : code postal invalide : 5 chiffres attendus</t>"),
+        "{sheet}"
     );
     // A file rejected as a whole gets its reason in the CSV.
     let run = essaim(&[
@@ -414,5 +418,121 @@ fn dates_in_the_1904_system_read_as_in_the_1900_system() {
     assert_eq!(
         a.data.job_seekers[0].entry,
         chrono::NaiveDate::from_ymd_opt(2019, 1, 10).unwrap()
+    );
+}
+
+/// A workbook from rows of text (dates as text too).
+fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
+    let book = essaim::synth::SBook {
+        sheets: sheets
+            .iter()
+            .map(|(name, rows)| {
+                let mut s = essaim::synth::SSheet::new(name);
+                for r in rows {
+                    s.row(r.iter().map(|c| essaim::synth::SCell::from(*c)));
+                }
+                s
+            })
+            .collect(),
+        date_1904: false,
+    };
+    book.to_xlsx().unwrap()
+}
+
+#[test]
+fn every_file_level_problem_is_reported_at_once_with_the_header_meant() {
+    // Review's case: a future period hid wrong headers and bad rows.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("TAPAJ-TLS-06_2099-T1.xlsx");
+    let bytes = workbook(&[
+        (
+            "Structure",
+            vec![
+                vec!["Code structure", "TAPAJ-TLS-06"],
+                vec!["Innovation", "TAPAJ"],
+                vec!["Période", "2099-T1"],
+            ],
+        ),
+        (
+            "Demandeurs d'emploi",
+            vec![
+                vec![
+                    "Identifiant France Travail",
+                    "Code postal",
+                    "Date de début",
+                    "Durée de chômage (mois)",
+                ],
+                vec!["1234567A", "33000", "10/01/2019", "14"],
+            ],
+        ),
+        (
+            "Entreprises et partenaires",
+            vec![
+                vec!["SIRET", "Raison sociale", "Type", "Nature de l'engagement"],
+                vec!["73282932000075", "ACME", "Entreprise", "Recrutement"],
+            ],
+        ),
+    ]);
+    std::fs::write(&path, bytes).unwrap();
+    let run = essaim(&["validate", "--format", "json", s(&path)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let v = run.json();
+    let r = only_report(&v);
+    let reason = r["reason"].as_str().unwrap();
+    for expected in [
+        "Période 2099-T1 dans le futur",
+        "Colonne obligatoire absente : « Date d'entrée »",
+        "« Date de début » : vouliez-vous dire « Date d'entrée » ?",
+    ] {
+        assert!(reason.contains(expected), "{expected} not in {reason}");
+    }
+    assert_eq!(reason.lines().count(), 2, "one problem a line: {reason}");
+    // The rows of the readable table were judged too.
+    assert!(
+        rejections(r).iter().any(
+            |(sheet, row, col, why)| sheet == "Entreprises et partenaires"
+                && *row == 2
+                && col == "A"
+                && why.contains("SIRET invalide")
+        ),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn a_text_file_named_xlsx_is_told_so_not_about_csv_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("TAPAJ-TLS-06_2019-T1.xlsx");
+    std::fs::write(
+        &path,
+        "Identifiant France Travail;Code postal\n1234567A;33000\n",
+    )
+    .unwrap();
+    let (code, v) = {
+        let run = essaim(&["validate", "--format", "json", s(&path)]);
+        (run.code, run.json())
+    };
+    assert_eq!(code, 2);
+    let reason = only_report(&v)["reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.starts_with(
+            "« TAPAJ-TLS-06_2019-T1.xlsx » n'est pas un classeur .xlsx : il contient du texte."
+        ),
+        "{reason}"
+    );
+    assert!(!reason.contains("Nom de fichier non conforme"), "{reason}");
+}
+
+#[test]
+fn an_impossible_date_says_it_does_not_exist() {
+    let (code, v) = validate_json("inbox/SOLENI-MTP-04_2019-T1.xlsx");
+    assert_eq!(code, 1);
+    let r = only_report(&v);
+    assert!(
+        rejections(r).iter().any(|(_, row, col, why)| *row == 12
+            && col == "G"
+            && why == "31/02/2019 n'existe pas : février 2019 n'a que 28 jours"),
+        "{:#?}",
+        rejections(r)
     );
 }

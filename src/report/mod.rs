@@ -264,10 +264,16 @@ pub fn write_annotated(
     Ok(path)
 }
 
-/// The annotated copy (`.annote.xlsx`): every sheet of the original with
-/// each rejected cell filled in red and its reason as a cell note. This copy
-/// is for the structure's own use: it holds its data as sent. Made in the
-/// worker that read the file (it reads the file again).
+pub mod edit;
+
+/// The annotated copy (`.annote.xlsx`): the structure's workbook with each
+/// rejected cell filled in red and the reasons beside each row, the
+/// problems of a refused file at the top. An `.xlsx`/`.xlsm` workbook is
+/// edited in place, keeping its formatting, formulas and cached values
+/// ([`edit`]); any other file (ODS, XLS, CSV) is rebuilt cell by cell with
+/// the reasons as cell notes. This copy is for the structure's own use: it
+/// holds its data as sent. Made in the worker that read the file (it reads
+/// the file again). `None` when there is nothing to annotate.
 ///
 /// # Errors
 /// xlsx writing errors.
@@ -276,29 +282,75 @@ pub fn annotated_bytes(
     file: &SourceFile,
     limits: &crate::model::limits::Limits,
 ) -> Result<Option<Vec<u8>>, ReportError> {
-    if report.rejections.is_empty() {
+    if report.rejections.is_empty() && report.reason.is_none() {
         return Ok(None);
     }
+    let mut notes = edit::Notes::new();
+    for j in &report.rejections {
+        notes
+            .entry(j.sheet.clone())
+            .or_default()
+            .entry(j.row)
+            .or_default()
+            .entry(j.column_index.and_then(|c| u32::try_from(c).ok()))
+            .or_default()
+            .push(if j.header.is_empty() {
+                j.reason.clone()
+            } else {
+                format!("{} : {}", j.header, j.reason)
+            });
+    }
+    if let Some(reason) = &report.reason {
+        notes
+            .entry(edit::FIRST_SHEET.to_string())
+            .or_default()
+            .entry(1)
+            .or_default()
+            .entry(None)
+            .or_default()
+            .push(format!("Fichier refusé : {}", reason.replace('\n', " ")));
+    }
+    if matches!(report.format, Some(ingest::Format::Xlsx)) {
+        if let Some(bytes) = edit::annotate_xlsx(&file.bytes, &notes) {
+            return Ok(Some(bytes));
+        }
+    }
+    rebuilt_copy(file, limits, &notes).map(Some)
+}
+
+/// The annotated copy rebuilt from the cells read (ODS, XLS, CSV, or an
+/// xlsx the editor could not follow).
+fn rebuilt_copy(
+    file: &SourceFile,
+    limits: &crate::model::limits::Limits,
+    by_sheet: &edit::Notes,
+) -> Result<Vec<u8>, ReportError> {
     let wb = ingest::read(file, limits, ingest::all_sheets)?;
     use rust_xlsxwriter::{Color, Format, Note, Workbook};
     let mut book = Workbook::new();
     let bad = Format::new().set_background_color(Color::RGB(0xF4_B0_B0));
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let mut notes: BTreeMap<(String, u32, u16), Vec<String>> = BTreeMap::new();
-    for j in &report.rejections {
-        let sheet = if wb.format == ingest::Format::Csv {
-            crate::model::template::CSV_SHEET.to_string()
+    let first = wb
+        .sheets
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    for (sheet, rows) in by_sheet {
+        let sheet = if wb.format == ingest::Format::Csv || sheet == edit::FIRST_SHEET {
+            first.clone()
         } else {
-            j.sheet.clone()
+            sheet.clone()
         };
-        let col = j
-            .column_index
-            .and_then(|c| u16::try_from(c).ok())
-            .unwrap_or(0);
-        notes
-            .entry((sheet, j.row, col))
-            .or_default()
-            .push(j.reason.clone());
+        for (row, cols) in rows {
+            for (col, reasons) in cols {
+                let col = col.and_then(|c| u16::try_from(c).ok()).unwrap_or(0);
+                notes
+                    .entry((sheet.clone(), *row, col))
+                    .or_default()
+                    .extend(reasons.iter().cloned());
+            }
+        }
     }
     let mut used: Vec<String> = Vec::new();
     for sheet in &wb.sheets {
@@ -370,9 +422,9 @@ pub fn annotated_bytes(
         for ((s, row, col), reasons) in &notes {
             if *s == sheet.name {
                 let note = Note::new(reasons.join("\n")).set_author("essaim");
-                ws.insert_note(row - 1, *col, &note)?;
+                ws.insert_note(row.saturating_sub(1), *col, &note)?;
             }
         }
     }
-    Ok(Some(book.save_to_buffer()?))
+    Ok(book.save_to_buffer()?)
 }
