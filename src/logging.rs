@@ -16,8 +16,9 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber. `verbosity` is the count of `-v` minus
-/// the count of `-q`; `RUST_LOG`, when set, wins.
-pub fn init(verbosity: i8, format: LogFormat) {
+/// the count of `-q`; `RUST_LOG`, when set, wins. Returns whether log lines
+/// are JSON (then a fatal error is one JSON line, not also a text line).
+pub fn init(verbosity: i8, format: LogFormat) -> bool {
     let level = match verbosity {
         i8::MIN..=-2 => "error",
         -1 => "warn",
@@ -45,4 +46,5 @@ pub fn init(verbosity: i8, format: LogFormat) {
     };
     // A second init (tests) is harmless.
     let _ = result;
+    json
 }

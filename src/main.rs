@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         return essaim::app::worker::main();
     }
     let cli = essaim::cli::Cli::parse();
-    essaim::logging::init(cli.verbosity(), cli.log_format);
+    let json_logs = essaim::logging::init(cli.verbosity(), cli.log_format);
     match essaim::cli::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         // A closed pipe (`essaim status | head`) is not a failure.
@@ -30,8 +30,12 @@ fn main() -> ExitCode {
             let busy = matches!(e, CliError::Busy(_));
             // anyhow only here, to print the error with its causes.
             let e = anyhow::Error::from(e);
-            tracing::error!(error = format!("{e:#}"), "essaim could not run");
-            eprintln!("essaim: error: {e:#}");
+            // Once: a JSON line for a log collector, or text for a person.
+            if json_logs {
+                tracing::error!(error = format!("{e:#}"), "essaim could not run");
+            } else {
+                eprintln!("essaim: error: {e:#}");
+            }
             if busy {
                 ExitCode::from(essaim::model::exit::BUSY)
             } else {

@@ -67,9 +67,63 @@ pub fn late_structures(
     Ok((q, late))
 }
 
+/// A UTC time as stored (`2026-12-02 05:31:29.123`) in the operators'
+/// time zone, with its abbreviation: `02/12/2026 06:31:29 CET`. Text that
+/// is not such a time is returned as it is.
+pub fn local_time(utc: &str, tz: chrono_tz::Tz) -> String {
+    let parsed = chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S%.f"));
+    match parsed {
+        Ok(t) => t
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%d/%m/%Y %H:%M:%S %Z")
+            .to_string(),
+        Err(_) => utc.to_string(),
+    }
+}
+
+/// A run's kind in French.
+pub fn run_kind_label(kind: &str) -> &str {
+    match kind {
+        "run" => "exécution",
+        "reimport" => "réimport",
+        "digest" => "synthèse",
+        "retry" => "relance",
+        other => other,
+    }
+}
+
+/// A run's outcome in French.
+pub fn outcome_label(outcome: Option<&str>) -> &str {
+    match outcome {
+        None => "interrompue",
+        Some("ok") => "réussie",
+        Some("rows_rejected") => "lignes rejetées",
+        Some("file_rejected") => "fichier refusé",
+        Some("failed") => "échec",
+        Some("dry_run") => "simulation",
+        Some(other) => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_operators_zone() {
+        let paris: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+        assert_eq!(
+            local_time("2026-12-02 05:31:29.123456", paris),
+            "02/12/2026 06:31:29 CET"
+        );
+        assert_eq!(
+            local_time("2026-07-01 12:00:00", paris),
+            "01/07/2026 14:00:00 CEST"
+        );
+        assert_eq!(local_time("pas une date", paris), "pas une date");
+    }
 
     #[test]
     fn the_due_quarter_waits_for_the_grace_period() {

@@ -38,6 +38,7 @@ pub fn after_run(config: &Config, store: &Store, report: &RunReport, digest: boo
     if report.interrupted {
         return out;
     }
+    rebuild_feedback(config, store);
     let changed = (digest || config.email.digest_after_run)
         && report.recomputed
         && match (store.latest_figures(), store.previous_figures()) {
@@ -62,6 +63,64 @@ pub fn after_run(config: &Config, store: &Store, report: &RunReport, digest: boo
         out.mail_error = Some(e.to_string());
     }
     out
+}
+
+/// Builds again the feedback messages that could not be built when their
+/// file was loaded (recorded `failed` without a body), from the archived
+/// originals; each one built is queued. Returns how many were.
+pub fn rebuild_feedback(config: &Config, store: &Store) -> usize {
+    let unbuilt = match store.unbuilt_feedback() {
+        Ok(u) if !u.is_empty() => u,
+        Ok(_) => return 0,
+        Err(e) => {
+            tracing::error!(error = %e, "unbuilt feedback could not be listed");
+            return 0;
+        }
+    };
+    let pool = match super::worker::Pool::new(config, chrono::Local::now().date_naive(), None) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "no worker to rebuild feedback");
+            return 0;
+        }
+    };
+    let mut built = 0;
+    for (id, sha256, archive_path) in unbuilt {
+        let Some(bytes) = archive_path.and_then(|p| std::fs::read(p).ok()) else {
+            tracing::warn!(message = %id, "feedback not rebuilt: the original is no longer archived");
+            continue;
+        };
+        let name = store.file_name(&sha256).ok().flatten().unwrap_or_default();
+        let file =
+            crate::ingest::SourceFile::from_bytes(std::path::Path::new(&name), bytes, Utc::now());
+        let judgement = pool.judge_file(&file, true);
+        let feedback = crate::digest::Feedback {
+            report: &judgement.report,
+            annotated: judgement.annotated.as_deref(),
+            changed: None,
+        };
+        match crate::digest::prepare_feedback(config, &store.database_id, &feedback) {
+            Some(m) if m.failed.is_none() && m.id == id => {
+                match store.rebuilt_message(&id, &m.eml_path, &m.subject) {
+                    Ok(()) => built += 1,
+                    Err(e) => {
+                        tracing::error!(message = %id, error = %e, "rebuilt feedback not queued");
+                    }
+                }
+            }
+            Some(m) => {
+                tracing::warn!(message = %id, error = m.failed.unwrap_or_default(), "feedback still cannot be built");
+            }
+            None => {}
+        }
+    }
+    if built > 0 {
+        tracing::info!(
+            messages = built,
+            "feedback that could not be built is built and queued"
+        );
+    }
+    built
 }
 
 fn opts_now() -> chrono::NaiveDateTime {

@@ -177,13 +177,11 @@ pub fn reimport_into(
                 annotated: annotated.as_deref(),
                 changed: Some((previous, run_id)),
             };
-            match crate::digest::prepare_feedback(config, &store.database_id, &feedback) {
-                Ok(Some(m)) => messages.push(m),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(file = %crate::text::printable(name, 120), error = %e, "feedback could not be written");
-                }
-            }
+            messages.extend(crate::digest::prepare_feedback(
+                config,
+                &store.database_id,
+                &feedback,
+            ));
         }
     }
     let fingerprint = rotating.then(|| key.fingerprint());

@@ -589,13 +589,7 @@ fn handle(
                     annotated: annotated.as_deref(),
                     changed: None,
                 };
-                match crate::digest::prepare_feedback(h.config, &store.database_id, &feedback) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "feedback could not be written");
-                        None
-                    }
-                }
+                crate::digest::prepare_feedback(h.config, &store.database_id, &feedback)
             } else {
                 None
             };

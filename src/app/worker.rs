@@ -46,7 +46,9 @@ const GRACE_SECS: u64 = 5;
 /// What every worker is told once.
 #[derive(Debug, Serialize, Deserialize)]
 struct Setup {
-    config: PathBuf,
+    /// The configuration file; `None` on a structure's machine, without
+    /// one ([`Config::standalone`]).
+    config: Option<PathBuf>,
     today: NaiveDate,
     /// The identity key; `None` when records are not kept (a plain check).
     key: Option<Vec<u8>>,
@@ -181,7 +183,7 @@ impl Pool {
         key: Option<&HashKey>,
     ) -> Pool {
         let setup = Setup {
-            config: config.source.clone(),
+            config: config.registry.loaded.then(|| config.source.clone()),
             today,
             key: key.map(|k| k.bytes().to_vec()),
         };
@@ -418,7 +420,10 @@ fn serve() -> Result<(), Box<dyn std::error::Error>> {
         Some(b) => postcard::from_bytes(&b)?,
         None => return Ok(()),
     };
-    let config = Config::load(&setup.config)?;
+    let config = match &setup.config {
+        Some(path) => Config::load(path)?,
+        None => Config::standalone(),
+    };
     let key = setup.key.as_deref().map(HashKey::from_bytes);
     let mut ctx = Context::new(&config, setup.today);
     ctx.keep_records = key.is_some();

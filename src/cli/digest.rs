@@ -20,7 +20,11 @@ pub struct Args {
     /// an interrupted sending did not reach the recipient).
     #[arg(long, value_name = "MESSAGE_ID")]
     pub resend: Option<String>,
-    /// Only deliver what is due (pending messages whose retry time has come).
+    /// With --resend: send again a message already sent.
+    #[arg(long, requires = "resend")]
+    pub force: bool,
+    /// Only deliver what is due (pending messages whose retry time has
+    /// come), after building again feedback that could not be built.
     #[arg(long)]
     pub retry: bool,
     /// List every message and its state.
@@ -89,13 +93,31 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let now = chrono::Utc::now().naive_utc();
     let delivery = if let Some(id) = &args.resend {
         let id = id.trim_matches(['<', '>']);
-        if !store.requeue_message(id)? {
-            return Err(crate::cli::CliError::Refused(format!(
-                "no message has the id {id} (see essaim digest --list)"
-            )));
+        match store.message_state(id)? {
+            None => {
+                return Err(crate::cli::CliError::Refused(format!(
+                    "no message has the id {id} (see essaim digest --list)"
+                )))
+            }
+            Some((_, false)) => {
+                return Err(crate::cli::CliError::Refused(format!(
+                    "message {id} could not be built yet: essaim digest --retry builds it again from the archived file"
+                )))
+            }
+            Some((crate::model::MessageState::Sent, true)) if !args.force => {
+                return Err(crate::cli::CliError::Refused(format!(
+                    "message {id} was already sent: add --force to send it again"
+                )))
+            }
+            Some(_) => {}
         }
+        store.requeue_message(id)?;
         digest::deliver::deliver_due(config, &store, now)?
     } else if args.retry {
+        let rebuilt = crate::app::notify::rebuild_feedback(config, &store);
+        if rebuilt > 0 {
+            writeln!(out, "{rebuilt} message(s) de retour reconstruit(s).")?;
+        }
         digest::deliver::deliver_due(config, &store, now)?
     } else {
         let o = digest::send_digest(config, &store)?;

@@ -27,7 +27,7 @@ pub struct Cli {
         long,
         global = true,
         env = "ESSAIM_CONFIG",
-        default_value = "config/essaim.toml"
+        default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
     /// More log output (-v, -vv).
@@ -121,8 +121,8 @@ fn open_locked(
 /// Anything that stops the program from running at all (exit code 3).
 pub fn dispatch(cli: Cli) -> Result<u8, crate::cli::CliError> {
     match cli.command {
-        Command::Validate(args) => validate::run(&load_config(&cli.config)?, args),
-        Command::Template(args) => template::run(args),
+        Command::Validate(args) => validate::run(&optional_config(&cli.config)?, args),
+        Command::Template(args) => template::run(&optional_config(&cli.config)?, args),
         Command::Run(args) => run::run(&load_config(&cli.config)?, args),
         Command::Indicators(args) => indicators::run(&load_config(&cli.config)?, args),
         Command::Export(args) => export::run(&load_config(&cli.config)?, args),
@@ -131,6 +131,19 @@ pub fn dispatch(cli: Cli) -> Result<u8, crate::cli::CliError> {
         Command::Serve(args) => serve::run(load_config(&cli.config)?, args),
         Command::Status(args) => status::run(&load_config(&cli.config)?, args),
     }
+}
+
+/// The default configuration path.
+const DEFAULT_CONFIG: &str = "config/essaim.toml";
+
+/// The operators' configuration, or, when there is none at the default
+/// path (a structure's machine), [`Config::standalone`]: `validate` then
+/// checks everything but the registry, and says so.
+fn optional_config(path: &std::path::Path) -> Result<Config, CliError> {
+    if path == std::path::Path::new(DEFAULT_CONFIG) && !path.exists() {
+        return Ok(Config::standalone());
+    }
+    load_config(path)
 }
 
 fn load_config(path: &std::path::Path) -> Result<Config, CliError> {

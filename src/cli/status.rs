@@ -14,6 +14,15 @@ pub struct Args {
     /// How many runs to show.
     #[arg(long, default_value_t = 10)]
     pub runs: usize,
+    /// Only this structure's files (and whether it is late).
+    #[arg(long, value_name = "CODE")]
+    pub structure: Option<String>,
+    /// Only files received on or after this day (yyyy-mm-dd).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Only the structures late with their last due quarter.
+    #[arg(long)]
+    pub late: bool,
     /// How long to wait for a running essaim process to release the data folder.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub wait: u64,
@@ -27,32 +36,55 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     }
     let (_lock, store) = super::open_locked(config, args.wait)?;
     let today = chrono::Local::now().date_naive();
+    let tz = config.schedules.timezone;
     let runs = store.recent_runs(args.runs)?;
-    let files = store.files()?;
-    let (quarter, late) = crate::status::late_structures(config, &store, today)?;
+    let mut files = store.files()?;
+    let (quarter, mut late) = crate::status::late_structures(config, &store, today)?;
+    if let Some(code) = &args.structure {
+        let registered = config.registry.structure(code).map(|s| s.code.clone());
+        let wanted = registered.unwrap_or_else(|| code.clone());
+        files.retain(|f| f.structure.as_deref() == Some(wanted.as_str()));
+        if files.is_empty() && config.registry.structure(code).is_none() {
+            return Err(crate::cli::CliError::Refused(format!(
+                "structure « {code} » is neither registered nor named by any file received"
+            )));
+        }
+        late.retain(|l| l.code == wanted);
+    }
+    if let Some(since) = args.since {
+        let from = since.format("%Y-%m-%d").to_string();
+        files.retain(|f| f.received_at.as_str() >= from.as_str());
+    }
     let pending = crate::store::Store::pending_messages(&store)?;
+    let failed = store.failed_messages()?;
     let mut out = std::io::stdout().lock();
     if args.format == OutputFormat::Json {
         serde_json::to_writer_pretty(
             &mut out,
-            &serde_json::json!({ "runs": runs, "files": files, "late": { "period": quarter, "structures": late }, "pending_messages": pending }),
+            &serde_json::json!({ "runs": runs, "files": files, "late": { "period": quarter, "structures": late }, "pending_messages": pending, "failed_messages": failed }),
         )?;
         writeln!(out)?;
         return Ok(crate::model::exit::OK);
     }
-    writeln!(out, "Dernières exécutions :")?;
+    if args.late {
+        print_late(&mut out, &quarter.to_string(), &late)?;
+        return Ok(crate::model::exit::OK);
+    }
+    writeln!(out, "Dernières exécutions (heure de {tz}) :")?;
     if runs.is_empty() {
         writeln!(out, "  aucune")?;
     }
     for r in &runs {
         writeln!(
             out,
-            "  n° {:<4} {:<9} {} -> {}  {:<14} fichiers {} (nouveaux {}), lignes acceptées {}, rejetées {}",
+            "  n° {:<4} {:<10} {} -> {}  {:<15} fichiers {} (nouveaux {}), lignes acceptées {}, rejetées {}",
             r.id,
-            r.kind,
-            r.started_at,
-            r.finished_at.as_deref().unwrap_or("interrompue"),
-            r.outcome.as_deref().unwrap_or("-"),
+            crate::status::run_kind_label(&r.kind),
+            crate::status::local_time(&r.started_at, tz),
+            r.finished_at
+                .as_deref()
+                .map_or_else(|| "—".to_string(), |t| crate::status::local_time(t, tz)),
+            crate::status::outcome_label(r.outcome.as_deref()),
             r.files_seen.unwrap_or(0),
             r.files_new.unwrap_or(0),
             r.rows_accepted.unwrap_or(0),
@@ -60,6 +92,9 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         )?;
     }
     writeln!(out, "\nFichiers par structure et période :")?;
+    if files.is_empty() {
+        writeln!(out, "  aucun")?;
+    }
     let mut last = None;
     for f in &files {
         let s = f
@@ -72,11 +107,11 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         }
         writeln!(
             out,
-            "    {:<8} {:<45} {:<14} {}{}",
+            "    {:<8} {:<45} {:<33} reçu le {}{}",
             f.period.as_deref().unwrap_or("-"),
             crate::text::printable(&f.name, 60),
-            f.verdict,
-            f.received_at,
+            f.verdict.label(),
+            crate::status::local_time(&f.received_at, tz),
             if f.current {
                 ""
             } else {
@@ -84,14 +119,30 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             }
         )?;
     }
+    writeln!(out)?;
+    print_late(&mut out, &quarter.to_string(), &late)?;
+    writeln!(out, "\nMessages en attente d'envoi : {pending}")?;
+    if failed > 0 {
+        writeln!(
+            out,
+            "Messages en échec : {failed} (essaim digest --list ; essaim digest --retry reconstruit ceux qui n'ont pas pu être écrits)"
+        )?;
+    }
+    Ok(crate::model::exit::OK)
+}
+
+fn print_late(
+    out: &mut impl Write,
+    quarter: &str,
+    late: &[crate::status::Late],
+) -> std::io::Result<()> {
     writeln!(
         out,
-        "\nStructures sans fichier accepté pour {quarter} : {}",
+        "Structures sans fichier accepté pour {quarter} : {}",
         late.len()
     )?;
-    for l in &late {
-        writeln!(out, "  {:<18} {}", l.code, l.name)?;
+    for l in late {
+        writeln!(out, "  {:<18} {} ({})", l.code, l.name, l.innovation)?;
     }
-    writeln!(out, "\nMessages en attente d'envoi : {pending}")?;
-    Ok(crate::model::exit::OK)
+    Ok(())
 }

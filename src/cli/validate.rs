@@ -38,6 +38,12 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             crate::text::printable(&path.to_string_lossy(), 200)
         );
     }
+    if !config.registry.loaded {
+        eprintln!(
+            "Sans la configuration des opérateurs ({}) : tout est vérifié sauf le registre (le code structure et l'innovation ne sont pas contrôlés).",
+            super::DEFAULT_CONFIG
+        );
+    }
     let files = listing.files;
     tracing::info!(files = files.len(), "validating files");
     let judged = crate::app::check::judge_all(config, &files, today, args.annotate.is_some())?;
@@ -58,7 +64,9 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report::Summary::of(&reports))?;
+            let mut summary = serde_json::to_value(report::Summary::of(&reports))?;
+            summary["registry_checked"] = config.registry.loaded.into();
+            serde_json::to_writer_pretty(&mut out, &summary)?;
             writeln!(out)?;
         }
         OutputFormat::Table => report::print_human(&mut out, &reports)?,

@@ -332,18 +332,56 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
         let base = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        let raw: RawConfig = match toml::from_str(&text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                // The other files' problems are reported all the same: the
+                // registries beside the configuration, where they usually are.
+                let mut problems = vec![format!("{}: {e}", path.display())];
+                let (innovations, structures) =
+                    (base.join("innovations.csv"), base.join("structures.csv"));
+                if innovations.exists() && structures.exists() {
+                    Registry::load(&innovations, &structures, BTreeMap::new(), &mut problems);
+                }
+                if problems.len() == 1 {
+                    return Err(ConfigError::Syntax {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    });
+                }
+                return Err(ConfigError::Invalid(problems));
+            }
+        };
         Config::from_raw(path, &base, raw)
     }
 
+    /// The configuration of a structure's machine, without the operators'
+    /// files: default limits, no aliases, no registry (`registry.loaded`
+    /// is false, so structure codes and innovations go unchecked), no
+    /// inbox or database. Only `essaim validate` runs on it.
+    pub fn standalone() -> Config {
+        let raw: RawConfig = toml::from_str(
+            "[paths]\ninbox = \"inbox\"\ndata = \"data\"\n[reference]\ninnovations = \"\"\nstructures = \"\"\n",
+        )
+        .expect("the built-in standalone configuration parses");
+        Config::build(Path::new("(aucune)"), Path::new("."), raw, false)
+            .expect("the built-in standalone configuration is valid")
+    }
+
     fn from_raw(source: &Path, base: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+        Config::build(source, base, raw, true)
+    }
+
+    fn build(
+        source: &Path,
+        base: &Path,
+        raw: RawConfig,
+        with_registry: bool,
+    ) -> Result<Config, ConfigError> {
         let resolve = |p: &Path| {
             if p.is_absolute() {
                 p.to_path_buf()
@@ -361,12 +399,16 @@ impl Config {
         for (alias, code) in &raw.aliases.innovations {
             innovation_aliases.insert(fold(alias), code.clone());
         }
-        let registry = Registry::load(
-            &innovations_path,
-            &structures_path,
-            innovation_aliases,
-            &mut problems,
-        );
+        let registry = if with_registry {
+            Registry::load(
+                &innovations_path,
+                &structures_path,
+                innovation_aliases,
+                &mut problems,
+            )
+        } else {
+            Registry::default()
+        };
 
         let mut header_aliases = BTreeMap::new();
         for (alias, canonical) in &raw.aliases.headers {
@@ -395,6 +437,7 @@ impl Config {
                 l.worker_memory_mib
             ));
         }
+        let registry_read = !problems.iter().any(|p| p.starts_with("cannot read "));
         let mut recipients = Vec::new();
         for r in &raw.email.recipients {
             if !r.address.contains('@') {
@@ -405,6 +448,8 @@ impl Config {
             }
             let scope = match Scope::parse(&r.scope, &registry) {
                 Ok(s) => Some(s),
+                // An unreadable registry is reported once, not per reader.
+                Err(_) if !registry_read => None,
                 Err(e) => {
                     problems.push(format!("[[email.recipients]] {}: {e}", r.address));
                     None

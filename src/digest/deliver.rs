@@ -116,6 +116,17 @@ pub fn digest_message(
     })
 }
 
+/// The Message-ID (without brackets) of the feedback to `to` about file
+/// `sha256`: stable, so that a feedback is queued once.
+pub fn feedback_id(database_id: &str, to: &str, sha256: &str, revision: Option<i64>) -> String {
+    format!(
+        "retour-{database_id}-{}-{}{}@essaim",
+        sha256.get(..16).unwrap_or(sha256),
+        short_hash(to),
+        revision.map(|r| format!("-r{r}")).unwrap_or_default()
+    )
+}
+
 /// A file attached to a message: name, MIME type, bytes.
 pub type Attached = (String, &'static str, Vec<u8>);
 
@@ -141,12 +152,7 @@ pub fn feedback_message(
     text: String,
     attachments: Vec<Attached>,
 ) -> Result<Composed, DeliverError> {
-    let id = format!(
-        "retour-{database_id}-{}-{}{}@essaim",
-        sha256.get(..16).unwrap_or(sha256),
-        short_hash(to),
-        revision.map(|r| format!("-r{r}")).unwrap_or_default()
-    );
+    let id = feedback_id(database_id, to, sha256, revision);
     let alt = MultiPart::alternative_plain_html(text, html);
     let body = if attachments.is_empty() {
         alt

@@ -659,27 +659,62 @@ pub struct Feedback<'a> {
 
 /// Writes the feedback about one processed file to its structure's
 /// contact as an .eml file, and returns the message to record with the
-/// file's load (the same transaction). `None` when the structure is unknown
-/// or has no contact.
-///
-/// # Errors
-/// Template, message or I/O errors.
+/// file's load (the same transaction): queued, or, when it could not be
+/// built (a folder it cannot write, say), recorded `failed` with the reason
+/// and rebuilt later from the archived original. `None` when the structure
+/// is unknown or has no contact.
 pub fn prepare_feedback(
     config: &Config,
     database_id: &str,
     feedback: &Feedback<'_>,
-) -> Result<Option<crate::store::NewMessage>, deliver::DeliverError> {
+) -> Option<crate::store::NewMessage> {
     let report = feedback.report;
-    let Some(structure) = report
+    let structure = report
         .structure
         .as_deref()
-        .and_then(|c| config.registry.structure(c))
-    else {
-        return Ok(None);
-    };
+        .and_then(|c| config.registry.structure(c))?;
     if structure.contact.is_empty() {
-        return Ok(None);
+        return None;
     }
+    let subject = match feedback.changed {
+        Some(_) => format!(
+            "AIS#Emploi : votre fichier {} : nouveau verdict, {}",
+            crate::text::printable(&report.name, 120),
+            report.verdict.label()
+        ),
+        None => format!(
+            "AIS#Emploi : votre fichier {} : {}",
+            crate::text::printable(&report.name, 120),
+            report.verdict.label()
+        ),
+    };
+    let revision = feedback.changed.map(|(_, run)| run);
+    match build_feedback(config, database_id, feedback, &structure.contact, &subject) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::error!(file = %crate::text::printable(&report.name, 120), error = %e, "feedback could not be built: recorded as failed, rebuilt by the next run");
+            Some(crate::store::NewMessage {
+                id: deliver::feedback_id(database_id, &structure.contact, &report.sha256, revision),
+                kind: "feedback",
+                recipient: structure.contact.clone(),
+                subject,
+                eml_path: String::new(),
+                about: Some(report.sha256.clone()),
+                failed: Some(e.to_string()),
+            })
+        }
+    }
+}
+
+fn build_feedback(
+    config: &Config,
+    database_id: &str,
+    feedback: &Feedback<'_>,
+    to: &str,
+    subject: &str,
+) -> Result<crate::store::NewMessage, deliver::DeliverError> {
+    let report = feedback.report;
+    let structure_code = report.structure.clone().unwrap_or_default();
     let total = report.rejection_count();
     let max = usize::try_from(config.limits.max_attachment_kib * 1024).unwrap_or(usize::MAX);
     let annotated = feedback.annotated.filter(|a| a.len() <= max).map(|a| {
@@ -691,7 +726,7 @@ pub fn prepare_feedback(
     });
     let ctx = serde_json::json!({
         "name": crate::text::printable(&report.name, 200),
-        "structure": structure.code,
+        "structure": structure_code,
         "period": report.period.map(|p| p.to_string()),
         "verdict": report.verdict.label(),
         "refused": report.verdict == Verdict::FileRejected,
@@ -721,35 +756,25 @@ pub fn prepare_feedback(
             bytes,
         ));
     }
-    let subject = match feedback.changed {
-        Some(_) => format!(
-            "AIS#Emploi : votre fichier {} : nouveau verdict, {}",
-            crate::text::printable(&report.name, 120),
-            report.verdict.label()
-        ),
-        None => format!(
-            "AIS#Emploi : votre fichier {} : {}",
-            crate::text::printable(&report.name, 120),
-            report.verdict.label()
-        ),
-    };
     let m = deliver::feedback_message(
         config,
         database_id,
-        &structure.contact,
+        to,
         &report.sha256,
         feedback.changed.map(|(_, run)| run),
-        &subject,
+        subject,
         html,
         text,
         attachments,
     )?;
     let path = deliver::write_eml(config, &m)?;
-    Ok(Some(crate::store::NewMessage {
+    Ok(crate::store::NewMessage {
         id: m.id,
         kind: m.kind,
         recipient: m.to,
         subject: m.subject,
         eml_path: path.to_string_lossy().into_owned(),
-    }))
+        about: Some(report.sha256.clone()),
+        failed: None,
+    })
 }

@@ -143,7 +143,7 @@ pub const SAYS: usize = 1 << layout::ROW_SHIFT;
 
 /// The kinds of scope a report counts in besides national, in the order of
 /// [`Report::scopes`] (the columns of `store/sql/current_reports.sql`).
-pub const SCOPE_KINDS: [&str; 7] = [
+pub const SCOPE_KINDS: [&str; 8] = [
     "innovation",
     "departement",
     "structure",
@@ -151,6 +151,7 @@ pub const SCOPE_KINDS: [&str; 7] = [
     "innovation_period",
     "departement_period",
     "departement_innovation",
+    "structure_period",
 ];
 
 /// One current job-seeker row: its person, its report (greater is later;
@@ -233,14 +234,14 @@ mod tests {
 
     fn report(person: i64, order: i64, months: i64, exit: bool, four: [u32; 4]) -> Report {
         // Innovation, département, period, structure; the crossed kinds
-        // mirror the structure in scopes of their own (100 + s, 200 + s, 300 + s).
+        // mirror the structure in scopes of their own (100 + s, ..., 400 + s).
         let [i, d, p, s] = four;
         Report {
             person,
             report: (order << layout::ROW_SHIFT)
                 | (months << layout::MONTHS_SHIFT)
                 | if exit { layout::EXIT_BIT } else { 0 },
-            scopes: [i, d, s, p, 100 + s, 200 + s, 300 + s],
+            scopes: [i, d, s, p, 100 + s, 200 + s, 300 + s, 400 + s],
         }
     }
 
@@ -255,7 +256,7 @@ mod tests {
             report(2, 3, 20, false, [1, 3, 6, 11]),
             report(2, 4, 30, false, [1, 3, 6, 11]),
         ];
-        let c = tally_latest(&mut rows, 312);
+        let c = tally_latest(&mut rows, 412);
         let at = |scope: usize, months: usize, exit: bool| {
             c[scope * SAYS
                 + (months << layout::MONTHS_SHIFT
@@ -275,13 +276,13 @@ mod tests {
             assert_eq!(at(scope, 3, true) + at(scope, 30, false), 2);
             assert_eq!(at(scope, 20, false), 0);
         }
-        for offset in [100, 200, 300] {
+        for offset in [100, 200, 300, 400] {
             assert_eq!(at(offset + 10, 14, false), 1);
             assert_eq!(at(offset + 11, 3, true) + at(offset + 11, 30, false), 2);
         }
         assert_eq!(
             c.iter().map(|&n| n as usize).sum::<usize>(),
-            2 * 5 + 1 + 1 + 3 * 3
+            2 * 5 + 1 + 1 + 4 * 3
         );
     }
 }

@@ -114,6 +114,16 @@ impl Cell {
                 let (c, b) = pair()?;
                 Cell::of(Kind::Departement, c).in_band(b)
             }
+            // The finest cells, never published (see `is_finest`).
+            "structure_period" => {
+                let (c, p) = pair()?;
+                Cell::of(Kind::Structure, c).in_period(p)
+            }
+            "structure_period_duration" => {
+                let mut parts = scope.splitn(3, '|');
+                let (c, p, b) = (parts.next()?, parts.next()?, parts.next()?);
+                Cell::of(Kind::Structure, c).in_period(p).in_band(b)
+            }
             "departement_innovation" => {
                 let (d, i) = pair()?;
                 Cell {
@@ -123,6 +133,12 @@ impl Cell {
             }
             _ => return None,
         })
+    }
+
+    /// A structure × period (× band) cell: the finest, never published,
+    /// read only to know which finest cells are empty.
+    pub fn is_finest(&self) -> bool {
+        self.kind == Kind::Structure && self.period.is_some()
     }
 
     /// Whether the people of a structure × period × band fall in this cell.

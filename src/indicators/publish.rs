@@ -112,28 +112,40 @@ fn primary(people: Option<i64>, threshold: i64) -> bool {
 /// Applies primary and linked secondary suppression. `leaves` are the
 /// structure × period pairs with current job seekers.
 pub fn publish(figures: &[Figure], leaves: &[Leaf], threshold: i64) -> Vec<Published> {
+    let cells: Vec<Option<Cell>> = figures
+        .iter()
+        .map(|f| Cell::parse(&f.scope_kind, &f.scope))
+        .collect();
+    let finest = |i: usize| cells[i].as_ref().is_some_and(Cell::is_finest);
     let mut hidden: Vec<bool> = figures
         .iter()
-        .map(|f| primary(f.people, threshold))
+        .enumerate()
+        .map(|(i, f)| !finest(i) && primary(f.people, threshold))
         .collect();
     // One table per indicator that counts people (for a rate: its
     // denominator, which a published rate and numerator give away).
-    let mut tables: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut tables: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, f) in figures.iter().enumerate() {
         if f.people.is_some() {
-            tables.entry(f.indicator.as_str()).or_default().push(i);
+            let t = tables.entry(f.indicator.as_str()).or_default();
+            if finest(i) {
+                t.1.push(i);
+            } else {
+                t.0.push(i);
+            }
         }
     }
-    for idx in tables.values() {
-        let cells: Vec<(Option<Cell>, i64)> = idx
+    for (idx, finest_idx) in tables.values() {
+        let table: Vec<(Option<Cell>, i64)> = idx
             .iter()
-            .map(|&i| {
-                let f = &figures[i];
-                (Cell::parse(&f.scope_kind, &f.scope), f.people.unwrap_or(0))
-            })
+            .map(|&i| (cells[i].clone(), figures[i].people.unwrap_or(0)))
+            .collect();
+        let known: Vec<(Cell, i64)> = finest_idx
+            .iter()
+            .filter_map(|&i| Some((cells[i].clone()?, figures[i].people.unwrap_or(0))))
             .collect();
         let mut h: Vec<bool> = idx.iter().map(|&i| hidden[i]).collect();
-        protect(&cells, leaves, &mut h);
+        protect(&table, &known, leaves, &mut h);
         for (k, &i) in idx.iter().enumerate() {
             hidden[i] = h[k];
         }
@@ -163,7 +175,9 @@ pub fn publish(figures: &[Figure], leaves: &[Leaf], threshold: i64) -> Vec<Publi
     figures
         .iter()
         .zip(hidden)
-        .map(|(f, h)| Published {
+        .enumerate()
+        .filter(|(i, _)| !finest(*i))
+        .map(|(_, (f, h))| Published {
             indicator: f.indicator.clone(),
             scope_kind: f.scope_kind.clone(),
             scope: f.scope.clone(),
@@ -200,7 +214,14 @@ const PRIME: u64 = 2_147_483_647;
 
 /// The secondary suppression of one table (see the module's notes):
 /// `hidden` grows until no hidden cell is a combination of published ones.
-fn protect(cells: &[(Option<Cell>, i64)], leaves: &[Leaf], hidden: &mut [bool]) {
+/// `finest` are the table's structure × period (× band) counts: a finest
+/// cell that is empty is taken as known to be empty.
+fn protect(
+    cells: &[(Option<Cell>, i64)],
+    finest: &[(Cell, i64)],
+    leaves: &[Leaf],
+    hidden: &mut [bool],
+) {
     if !hidden.iter().any(|h| *h) {
         return;
     }
@@ -231,8 +252,27 @@ fn protect(cells: &[(Option<Cell>, i64)], leaves: &[Leaf], hidden: &mut [bool]) 
             })
         })
         .collect();
+    // Empty finest cells are taken as known: a reader may work them out
+    // from published zeros and sums (counts are never negative), and once
+    // every unknown is positive, a value pinned by the published cells is
+    // a linear combination of them, which the audit below finds.
+    let counted: Vec<&(Cell, i64)> = finest
+        .iter()
+        .filter(|(c, _)| c.band.is_some() == banded)
+        .collect();
+    let empty: BTreeSet<u32> = if counted.is_empty() {
+        // Figures from before the finest cells were counted.
+        BTreeSet::new()
+    } else {
+        (0..columns.len() as u32)
+            .filter(|&j| {
+                let (l, b) = columns[j as usize];
+                !counted.iter().any(|(c, n)| *n > 0 && c.covers(l, b))
+            })
+            .collect()
+    };
     loop {
-        // Finest cells inside a published zero are known to be empty.
+        // Finest cells inside a published zero are known to be empty too.
         let known_zero: BTreeSet<u32> = cells
             .iter()
             .zip(&vectors)
@@ -241,6 +281,7 @@ fn protect(cells: &[(Option<Cell>, i64)], leaves: &[Leaf], hidden: &mut [bool]) 
             .filter_map(|((_, vec), _)| vec.as_ref())
             .flatten()
             .copied()
+            .chain(empty.iter().copied())
             .collect();
         let unknown = |v: &Vec<u32>| -> Vec<u32> {
             v.iter()

@@ -56,11 +56,7 @@ impl Store {
             .ctx("record inbox entry")?;
         }
         if let Some(m) = f.message {
-            tx.execute(
-                include_str!("sql/record_message.sql"),
-                params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
-            )
-            .ctx("record feedback message")?;
+            record_message(&tx, m)?;
         }
         tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
@@ -127,17 +123,30 @@ impl Store {
                 .ctx("record key fingerprint")?;
         }
         for m in messages {
-            tx.execute(
-                include_str!("sql/record_message.sql"),
-                params![m.id, m.kind, m.recipient, m.subject, m.eml_path],
-            )
-            .ctx("record feedback message")?;
+            record_message(&tx, m)?;
         }
         tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
         tx.commit().ctx("commit reload")?;
         Ok(())
     }
+}
+
+/// Records a message composed with a load: queued, or `failed` when it
+/// could not be built.
+fn record_message(tx: &duckdb::Transaction<'_>, m: &NewMessage) -> Result<()> {
+    match &m.failed {
+        None => tx.execute(
+            include_str!("sql/record_message.sql"),
+            params![m.id, m.kind, m.recipient, m.subject, m.eml_path, m.about],
+        ),
+        Some(error) => tx.execute(
+            include_str!("sql/record_failed_feedback.sql"),
+            params![m.id, m.recipient, m.subject, error, m.about],
+        ),
+    }
+    .ctx("record feedback message")?;
+    Ok(())
 }
 
 fn insert_content(

@@ -169,10 +169,93 @@ impl Store {
         self.conn
             .execute(
                 include_str!("sql/record_message.sql"),
-                params![id, kind, recipient, subject, eml_path],
+                params![id, kind, recipient, subject, eml_path, None::<String>],
             )
             .ctx("record message")?;
         Ok(())
+    }
+
+    /// Feedback messages that could not be built: (id, the file's sha256,
+    /// its archived original).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn unbuilt_feedback(&self) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.id, m.about, f.archive_path FROM messages m JOIN files f ON f.sha256 = m.about
+                 WHERE m.kind = 'feedback' AND m.state = 'failed' AND m.eml_path = '' ORDER BY m.created_at",
+            )
+            .ctx("prepare unbuilt feedback")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .ctx("query unbuilt feedback")?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("read unbuilt feedback")
+    }
+
+    /// A file's name by its hash.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn file_name(&self, sha256: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM files WHERE sha256 = ?")
+            .ctx("prepare file name")?;
+        let mut rows = stmt.query(params![sha256]).ctx("query file name")?;
+        match rows.next().ctx("read file name")? {
+            Some(r) => Ok(Some(r.get(0).ctx("read file name")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A message's state and whether it has a body, by id.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn message_state(&self, id: &str) -> Result<Option<(MessageState, bool)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, eml_path <> '' FROM messages WHERE id = ?")
+            .ctx("prepare message state")?;
+        let mut rows = stmt.query(params![id]).ctx("query message state")?;
+        match rows.next().ctx("read message state")? {
+            Some(r) => Ok(Some((
+                r.get(0).ctx("read message state")?,
+                r.get(1).ctx("read message state")?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// A failed feedback built at last: queued with its body.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn rebuilt_message(&self, id: &str, eml_path: &str, subject: &str) -> Result<()> {
+        self.conn
+            .execute(
+                include_str!("sql/rebuilt_message.sql"),
+                params![eml_path, subject, id],
+            )
+            .ctx("requeue rebuilt message")?;
+        Ok(())
+    }
+
+    /// How many messages failed for good (shown by `status`).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn failed_messages(&self) -> Result<i64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM messages WHERE state = 'failed'",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("count failed messages")
     }
 
     /// Messages due for a delivery attempt.

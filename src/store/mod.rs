@@ -101,7 +101,12 @@ pub struct NewMessage {
     pub kind: &'static str,
     pub recipient: String,
     pub subject: String,
+    /// Empty when the message could not be built (`failed` is then set).
     pub eml_path: String,
+    /// The file a feedback is about (its sha256).
+    pub about: Option<String>,
+    /// Why the message could not be built: it is recorded `failed`.
+    pub failed: Option<String>,
 }
 
 /// Everything stored of one received file, in one transaction.

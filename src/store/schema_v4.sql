@@ -10,3 +10,8 @@ CREATE TABLE IF NOT EXISTS indicator_leaves (
     departement VARCHAR NOT NULL,
     period VARCHAR NOT NULL
 );
+
+-- The file a feedback message is about (its sha256): a feedback that could
+-- not be built is recorded `failed` with no body, and rebuilt from the
+-- archived original by the next run or `essaim digest --retry`.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS about VARCHAR;

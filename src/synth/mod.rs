@@ -4,6 +4,7 @@
 //! that the same case exists in every format.
 
 mod ods;
+pub mod template;
 
 use std::io::{Cursor, Read, Write};
 
@@ -97,14 +98,19 @@ impl SBook {
         structure: Option<&str>,
         innovation: Option<&str>,
         period: Option<&str>,
+        instructions: &[String],
     ) -> SBook {
+        let mut help = SSheet::new("Instructions");
+        for line in instructions {
+            help.row(cells![line.as_str()]);
+        }
         let mut s = SSheet::new("Structure");
         s.row(cells!["Code structure", structure.unwrap_or("")]);
         s.row(cells!["Innovation", innovation.unwrap_or("")]);
         s.row(cells!["Période", period.unwrap_or("")]);
         s.row(cells!["Professionnels mobilisés", ""]);
         s.row(cells!["Contact", ""]);
-        let mut sheets = vec![s];
+        let mut sheets = vec![help, s];
         for t in Table::ALL {
             let mut sheet = SSheet::new(t.sheet_name());
             sheet.row(t.columns().iter().map(|c| SCell::from(c.header)));

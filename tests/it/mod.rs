@@ -4,6 +4,7 @@ mod figures_gen;
 mod fuzz;
 mod gen;
 mod hostile;
+mod operators;
 mod privacy;
 mod props;
 mod readers;

@@ -73,7 +73,8 @@ mod suppression {
     const BANDS: [&str; 3] = ["<12", "12-35", "36+"];
 
     /// Every scope the SQL gives figures for (`file_scopes`, views.sql,
-    /// and the duration crossings of exits_to_employment.sql).
+    /// and the duration crossings of exits_to_employment.sql), the finest
+    /// cells included (they are never published).
     fn scopes(leaves: &[Leaf]) -> Vec<(String, String)> {
         let mut out = vec![("national".to_string(), String::new())];
         for l in leaves {
@@ -94,6 +95,11 @@ mod suppression {
                     "departement_innovation".into(),
                     format!("{}|{}", l.departement, l.innovation),
                 ),
+                // The finest cells, never published.
+                (
+                    "structure_period".into(),
+                    format!("{}|{}", l.structure, l.period),
+                ),
             ]);
             for b in BANDS {
                 out.extend([
@@ -105,6 +111,10 @@ mod suppression {
                     (
                         "departement_duration".into(),
                         format!("{}|{b}", l.departement),
+                    ),
+                    (
+                        "structure_period_duration".into(),
+                        format!("{}|{}|{b}", l.structure, l.period),
                     ),
                 ]);
             }

@@ -252,6 +252,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
              DROP VIEW current_files_scoped; DROP VIEW current_files; DROP VIEW current_tables;
              ALTER TABLE files DROP COLUMN mtime_hint; ALTER TABLE files DROP COLUMN rejections_omitted;
              DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
+             DROP TABLE indicator_leaves; ALTER TABLE messages DROP COLUMN about;
              DROP TABLE identity_keys; DROP SEQUENCE identity_key_no; DROP TABLE persons;
              ALTER TABLE job_seekers DROP COLUMN id_no; ALTER TABLE job_seekers DROP COLUMN name_no;
              CREATE TABLE person_keys (key VARCHAR PRIMARY KEY, person_id BIGINT NOT NULL);

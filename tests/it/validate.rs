@@ -317,11 +317,23 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
     let cfg = dir.path().join("essaim.toml");
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-        .args(["--config", s(&cfg), "validate", s(dir.path())])
+        .args([
+            "--log-format",
+            "text",
+            "--config",
+            s(&cfg),
+            "validate",
+            s(dir.path()),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("unknown phase").count(),
+        1,
+        "each problem once:\n{err}"
+    );
     for needle in [
         "innovations.csv, line 3, field phase: unknown phase \"pilote\"",
         "structures.csv, line 3, field innovation: unknown innovation code \"Z\"",
@@ -331,13 +343,48 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
     ] {
         assert!(err.contains(needle), "missing «{needle}» in:\n{err}");
     }
+    // A TOML mistake does not hide the registries' problems.
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\nmystery = 1\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
+        .args([
+            "--log-format",
+            "text",
+            "--config",
+            s(&cfg),
+            "validate",
+            s(dir.path()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `mystery`"), "{err}");
+    assert!(err.contains("unknown phase \"pilote\""), "{err}");
+    // Off a terminal, the error is one JSON line, not also a text line.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
         .args(["--config", s(&cfg), "validate", s(dir.path())])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `mystery`"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("unknown field `mystery`").count(), 1, "{err}");
+    assert!(!err.contains("essaim: error:"), "{err}");
+    // A missing registry is one problem, not one per structure.
+    std::fs::remove_file(dir.path().join("innovations.csv")).unwrap();
+    std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
+        .args([
+            "--log-format",
+            "text",
+            "--config",
+            s(&cfg),
+            "validate",
+            s(dir.path()),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read"), "{err}");
+    assert!(!err.contains("unknown innovation code"), "{err}");
 }
 
 #[test]

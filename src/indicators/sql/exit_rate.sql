@@ -11,11 +11,12 @@ GROUP BY ALL
 UNION ALL
 -- The same by unemployment duration at entry, for the national,
 -- innovation and département scopes (`duration_kind`, views.sql), beside
--- the Insee 2016 reference held in Rust.
+-- the Insee 2016 reference held in Rust; and for each structure × period,
+-- never published, for the suppression.
 SELECT duration_kind(scope_kind), duration_scope(scope_kind, scope, duration_band(unemployment_months)),
        coalesce(sum(people) FILTER (WHERE is_employment), 0)
          / nullif(coalesce(sum(people) FILTER (WHERE is_exit), 0), 0),
        coalesce(sum(people) FILTER (WHERE is_exit), 0)
 FROM latest
-WHERE scope_kind IN ('national', 'innovation', 'departement')
+WHERE scope_kind IN ('national', 'innovation', 'departement', 'structure_period')
 GROUP BY ALL

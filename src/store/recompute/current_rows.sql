@@ -29,7 +29,8 @@ SELECT f.sha256,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'period') AS period_no,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'innovation_period') AS innovation_period_no,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_period') AS departement_period_no,
-       max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_innovation') AS departement_innovation_no
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_innovation') AS departement_innovation_no,
+       max(s.scope_no) FILTER (WHERE s.scope_kind = 'structure_period') AS structure_period_no
 FROM current_files f
 JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs'
 JOIN file_scopes fs ON fs.sha256 = f.sha256
