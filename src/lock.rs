@@ -21,14 +21,63 @@ pub enum LockError {
     Busy(PathBuf, u64),
     #[error("cannot open the lock file {0}: {1}")]
     Io(PathBuf, std::io::Error),
+    /// Files written now would belong to another user, and the service
+    /// could no longer write them.
+    #[error("the data folder {path} belongs to {owner}, and this command runs as {me}: run it as its owner (sudo -u {sudo_user} essaim ...), or files it writes will be unwritable for the service")]
+    NotOwner {
+        path: PathBuf,
+        owner: String,
+        me: String,
+        /// The owner as `sudo -u` takes it (`essaim`, or `'#998'`).
+        sudo_user: String,
+    },
+}
+
+/// A user's name from /etc/passwd.
+#[cfg(unix)]
+fn user_name(uid: u32) -> Option<String> {
+    std::fs::read_to_string("/etc/passwd").ok().and_then(|t| {
+        t.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+    })
+}
+
+/// Refuses to work on a data folder that belongs to another user.
+fn check_owner(data: &Path) -> Result<(), LockError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(data) else {
+            return Ok(());
+        };
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            let owner = user_name(meta.uid());
+            return Err(LockError::NotOwner {
+                path: data.to_path_buf(),
+                sudo_user: owner
+                    .clone()
+                    .unwrap_or_else(|| format!("'#{}'", meta.uid())),
+                owner: owner.unwrap_or_else(|| format!("uid {}", meta.uid())),
+                me: user_name(me).unwrap_or_else(|| format!("uid {me}")),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Takes the lock, waiting up to `wait` for another process to release it.
 ///
 /// # Errors
 /// [`LockError::Busy`] after the wait, [`LockError::Io`] if the lock file
-/// cannot be opened.
+/// cannot be opened, [`LockError::NotOwner`] when the data folder belongs
+/// to another user.
 pub fn acquire(data: &Path, wait: Duration) -> Result<DataLock, LockError> {
+    check_owner(data)?;
     // Everything under the data folder is owner-only, whatever the umask.
     crate::store::private_umask();
     std::fs::create_dir_all(data).map_err(|e| LockError::Io(data.to_path_buf(), e))?;

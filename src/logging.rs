@@ -1,9 +1,14 @@
 //! Logging setup: `tracing` with key/value fields, human-readable on a
 //! terminal, JSON lines when unattended; level from `-v`/`-q` or `RUST_LOG`.
-//! Logs go to stderr so that stdout stays for results.
+//! Logs go to stderr so that stdout stays for results. On a terminal, a
+//! progress bar ([`progress`]) and log lines share stderr: each line is
+//! written above the bar, which is then drawn again, so that no stale bar
+//! is left between the lines.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -13,6 +18,48 @@ pub enum LogFormat {
     Auto,
     Text,
     Json,
+}
+
+/// The progress bar on screen, if any: log lines are written around it.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// A progress bar over `len` files, `done` of them already settled, shown
+/// only on a terminal (hidden otherwise); log lines go above it until it is
+/// finished.
+pub fn progress(len: u64, done: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_position(done);
+    if let Ok(mut slot) = BAR.lock() {
+        *slot = Some(bar.clone());
+    }
+    bar
+}
+
+/// stderr, writing above the progress bar when one is shown.
+struct AboveTheBar;
+
+impl Write for AboveTheBar {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bar = BAR.lock().ok().and_then(|b| b.clone());
+        match bar {
+            Some(bar) if !bar.is_finished() && !bar.is_hidden() => {
+                bar.suspend(|| std::io::stderr().write(buf))
+            }
+            _ => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Installs the global subscriber. `verbosity` is the count of `-v` minus
@@ -35,7 +82,7 @@ pub fn init(verbosity: i8, format: LogFormat) -> bool {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| AboveTheBar);
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         // A closed pipe (`essaim status | head`) is not a failure.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let busy = matches!(e, CliError::Busy(_));
+            let busy = matches!(e, CliError::Busy(essaim::lock::LockError::Busy(..)));
             // anyhow only here, to print the error with its causes.
             let e = anyhow::Error::from(e);
             // Once: a JSON line for a log collector, or text for a person.

@@ -102,6 +102,9 @@ fn run_job(config: &Config, kind: JobKind, cancel: &Arc<AtomicBool>) -> Result<S
             if let Some(e) = mail.mail_error {
                 tracing::error!(error = %e, "e-mail after the run could not be handled");
             }
+            if let Err(e) = store.refresh_snapshot() {
+                tracing::warn!(error = %e, "the read-only snapshot could not be refreshed");
+            }
             Ok(format!(
                 "{} file(s) seen, {} new",
                 r.files_seen,

@@ -1,11 +1,9 @@
 //! `validate`'s job: judge a batch of files, each in a worker process, and
 //! hand the reports (and annotated copies) back; nothing is stored.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -31,17 +29,7 @@ pub fn judge_all(
     annotate: bool,
 ) -> std::io::Result<Vec<Judged>> {
     let pool = super::worker::Pool::new(config, today, None)?;
-    let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
-        let bar = ProgressBar::new(files.len() as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {pos}/{len} fichiers {wide_bar} {eta}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::logging::progress(files.len() as u64, 0);
     let judged = files
         .par_iter()
         .map(|path| {

@@ -319,18 +319,13 @@ pub fn run(
                     let _ = tx.send((i, judged));
                 });
         });
-        // A progress bar for people at a terminal; nothing when unattended.
-        let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && candidates.len() > 1 {
-            let bar = indicatif::ProgressBar::new(candidates.len() as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {pos}/{len} fichiers {wide_bar} {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        // A progress bar for people at a terminal, over every file of the
+        // inbox (those unchanged since the last run are done already);
+        // nothing when unattended.
+        let bar = crate::logging::progress(
+            (candidates.len() + report.unchanged) as u64,
+            report.unchanged as u64,
+        );
         for (i, j) in rx {
             bar.inc(1);
             if failure.is_some() {

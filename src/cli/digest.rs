@@ -36,8 +36,25 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
-    let (_lock, store) = super::open_locked(config, args.wait)?;
     let mut out = std::io::stdout().lock();
+    if args.list {
+        // Read-only: answers during a run, from the snapshot.
+        let (_lock, store) = super::open_for_reading(config, args.wait)?;
+        for m in store.all_messages()? {
+            writeln!(
+                out,
+                "{:<10} {:<9} {:<36} {} ({} essai(s)){}",
+                m.state,
+                m.kind,
+                m.recipient,
+                m.id,
+                m.attempts,
+                m.last_error.map(|e| format!(" : {e}")).unwrap_or_default()
+            )?;
+        }
+        return Ok(crate::model::exit::OK);
+    }
+    let (_lock, store) = super::open_locked(config, args.wait)?;
     if let Some(dir) = &args.preview {
         let scope =
             Scope::parse(&args.scope, &config.registry).map_err(crate::cli::CliError::Refused)?;
@@ -75,21 +92,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         )?;
         return Ok(crate::model::exit::OK);
     }
-    if args.list {
-        for m in store.all_messages()? {
-            writeln!(
-                out,
-                "{:<10} {:<9} {:<36} {} ({} essai(s)){}",
-                m.state,
-                m.kind,
-                m.recipient,
-                m.id,
-                m.attempts,
-                m.last_error.map(|e| format!(" : {e}")).unwrap_or_default()
-            )?;
-        }
-        return Ok(crate::model::exit::OK);
-    }
+
     let now = chrono::Utc::now().naive_utc();
     let delivery = if let Some(id) = &args.resend {
         let id = id.trim_matches(['<', '>']);

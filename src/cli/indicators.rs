@@ -77,7 +77,7 @@ pub fn print_national(out: &mut impl Write, figures: &[Figure]) -> std::io::Resu
 }
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
-    let (_lock, store) = super::open_locked(config, args.wait)?;
+    let (_lock, store) = super::open_for_reading(config, args.wait)?;
     let t = config.privacy.threshold;
     let all = if args.raw {
         raw(&store.latest_figures()?)

@@ -115,6 +115,38 @@ fn open_locked(
     Ok((lock, store))
 }
 
+/// Opens the store to read it: under the writer lock when it is free at
+/// once; else, when a snapshot exists, the snapshot (and the command says
+/// so on stderr); else waiting for the lock as writers do.
+fn open_for_reading(
+    config: &Config,
+    wait_secs: u64,
+) -> Result<(Option<crate::lock::DataLock>, crate::store::Store), crate::cli::CliError> {
+    match crate::lock::acquire(&config.data, std::time::Duration::ZERO) {
+        Ok(lock) => return Ok((Some(lock), crate::store::Store::open(&config.data)?)),
+        Err(crate::lock::LockError::Busy(..)) => {}
+        Err(e) => return Err(CliError::Busy(e)),
+    }
+    if let Some((store, taken)) = crate::store::Store::open_snapshot(&config.data)? {
+        let at = chrono::DateTime::<chrono::Utc>::from(taken)
+            .with_timezone(&config.schedules.timezone)
+            .format("%d/%m/%Y à %H:%M:%S %Z");
+        eprintln!(
+            "Une autre commande d'essaim travaille sur les données : état enregistré le {at} (lecture seule)."
+        );
+        return Ok((None, store));
+    }
+    open_locked(config, wait_secs).map(|(lock, store)| (Some(lock), store))
+}
+
+/// Keeps the read-only snapshot up to date after a writing command; a
+/// failure is logged, never fatal.
+fn refresh_snapshot(store: &crate::store::Store) {
+    if let Err(e) = store.refresh_snapshot() {
+        tracing::warn!(error = %e, "the read-only snapshot could not be refreshed");
+    }
+}
+
 /// Runs the chosen subcommand and returns its exit code.
 ///
 /// # Errors

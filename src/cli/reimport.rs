@@ -112,6 +112,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         let (count, changes) = reimport_into(config, &mut store, &args.selection(), run_id)?;
         store.record_reimport(run_id, &scope, &args.reason, false)?;
         store.finish_run(run_id, "ok", count, 0, 0, 0)?;
+        super::refresh_snapshot(&store);
         (count, changes, store.latest_figures()?)
     };
     let mut out = std::io::stdout().lock();

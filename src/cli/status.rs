@@ -34,7 +34,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             "--format csv is not available for status: use table or json".into(),
         ));
     }
-    let (_lock, store) = super::open_locked(config, args.wait)?;
+    let (_lock, store) = super::open_for_reading(config, args.wait)?;
     let today = chrono::Local::now().date_naive();
     let tz = config.schedules.timezone;
     let runs = store.recent_runs(args.runs)?;

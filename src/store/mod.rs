@@ -16,6 +16,7 @@ mod messages;
 mod queries;
 mod recompute;
 mod schema;
+mod snapshot;
 mod sql_types;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use archive::Archive;
 pub use messages::{FileSummary, MessageRow};
 pub use queries::{FileRow, RunRow};
 pub use recompute::Publication;
+pub use snapshot::snapshot_dir;
 
 /// Storage failures, with what was being done.
 #[derive(Debug, thiserror::Error)]

@@ -276,3 +276,72 @@ fn feedback_that_cannot_be_written_is_recorded_failed_then_rebuilt() {
         status.stdout
     );
 }
+
+#[test]
+fn status_indicators_and_the_message_list_answer_while_a_run_holds_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    assert_eq!(essaim_with(&config, &["run"], &[KEY]).code, 2);
+    let data = dir.path().join("data");
+    assert!(data.join("snapshot/essaim.duckdb").exists());
+    // Another essaim holds the writer lock (as a long run would).
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(data.join("essaim.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let status = essaim_with(&config, &["status", "--wait", "0"], &[KEY]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stderr.contains("état enregistré le"),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        status.stdout.contains("SOLENI-MTP-04_2019-T1.xlsx"),
+        "{}",
+        status.stdout
+    );
+    let figures = essaim_with(
+        &config,
+        &["indicators", "--format", "json", "--wait", "0"],
+        &[KEY],
+    );
+    assert_eq!(figures.code, 0, "{}", figures.stderr);
+    assert_eq!(figures.json()["structures"], 4);
+    let list = essaim_with(&config, &["digest", "--list", "--wait", "0"], &[KEY]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("retour-"), "{}", list.stdout);
+    // Writers still wait for the lock.
+    let run = essaim_with(&config, &["run", "--wait", "0"], &[KEY]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    lock.unlock().unwrap();
+}
+
+#[test]
+fn a_data_folder_of_another_user_is_refused_with_what_to_do() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Only root can give the folder away; as anyone else the check is the
+    // same one that already passed for our own folder.
+    if std::fs::metadata(&data).unwrap().uid() != 0 {
+        eprintln!("not root: the folder cannot be given to another user here");
+        return;
+    }
+    std::os::unix::fs::chown(&data, Some(54321), Some(54321)).unwrap();
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("belongs to uid 54321")
+            && run.stderr.contains("sudo -u '#54321' essaim"),
+        "{}",
+        run.stderr
+    );
+    assert!(!data.join("essaim.duckdb").exists(), "nothing written");
+    let status = essaim_with(&config, &["status"], &[KEY]);
+    assert_eq!(status.code, 3, "{}", status.stderr);
+}
