@@ -297,6 +297,7 @@ pub fn run(
     let known: HashSet<String> = store.known_hashes()?;
     let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
     let mut loaded: HashSet<String> = HashSet::new();
+    let mut batch = Batch::default();
     let mut failure = None;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<(usize, Judged)>(2);
@@ -352,9 +353,21 @@ pub fn run(
                 candidate: c,
                 received,
             };
-            if let Err(e) = handle(&ctx, store, j, &mut loaded, &mut report) {
+            let handled =
+                handle(&ctx, store, j, &mut loaded, &mut report, &mut batch).and_then(|()| {
+                    if batch.due() {
+                        batch.flush(config, store, &mut report)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(e) = handled {
                 failure = Some(e);
             }
+        }
+        // What is judged is committed, even when the run stops early.
+        if let Err(e) = batch.flush(config, store, &mut report) {
+            failure.get_or_insert(e);
         }
         bar.finish_and_clear();
     });
@@ -506,6 +519,7 @@ fn handle(
     judged: Judged,
     loaded: &mut HashSet<String>,
     report: &mut RunReport,
+    batch: &mut Batch,
 ) -> Result<(), PipelineError> {
     let c = h.candidate;
     let inbox = Some((c.key_path.as_str(), c.size, c.stamp));
@@ -588,16 +602,93 @@ fn handle(
             } else {
                 None
             };
-            store.load_file(&FileLoad {
+            batch.push(Pending {
                 run_id: h.run_id,
-                report: &fr,
-                load: load.as_ref(),
+                report: fr,
+                load,
                 received: h.received,
-                archive_path: Some(&archived),
-                inbox,
-                message: message.as_ref(),
-            })?;
-            if message.is_some() {
+                archived,
+                inbox: (c.key_path.clone(), c.size, c.stamp),
+                message,
+                path: c.path.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A judged file waiting for its group's commit.
+struct Pending {
+    run_id: i64,
+    report: FileReport,
+    load: Option<crate::identity::LoadData>,
+    received: Reception,
+    archived: PathBuf,
+    inbox: (String, u64, NaiveDateTime),
+    message: Option<crate::store::NewMessage>,
+    path: PathBuf,
+}
+
+/// Files loaded together in one transaction (a group commit): one commit
+/// and one flush of the database's log for many files. A group is
+/// committed when it holds [`Batch::FILES`] files or [`Batch::ROWS`] rows,
+/// when its first file has waited [`Batch::WAIT`], and at the end of the
+/// run (also when it stops early). A run killed before the commit stores
+/// none of the group's files; the next run loads them.
+#[derive(Default)]
+struct Batch {
+    pending: Vec<Pending>,
+    rows: usize,
+    since: Option<std::time::Instant>,
+}
+
+impl Batch {
+    const FILES: usize = 256;
+    const ROWS: usize = 200_000;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn push(&mut self, p: Pending) {
+        self.rows += p.report.totals().0;
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.pending.push(p);
+    }
+
+    fn due(&self) -> bool {
+        self.pending.len() >= Self::FILES
+            || self.rows >= Self::ROWS
+            || self.since.is_some_and(|t| t.elapsed() >= Self::WAIT)
+    }
+
+    /// Commits the group, then tells of each file (log, inbox removal,
+    /// report).
+    fn flush(
+        &mut self,
+        config: &Config,
+        store: &mut Store,
+        report: &mut RunReport,
+    ) -> Result<(), PipelineError> {
+        let pending = std::mem::take(&mut self.pending);
+        self.rows = 0;
+        self.since = None;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let loads: Vec<FileLoad<'_>> = pending
+            .iter()
+            .map(|p| FileLoad {
+                run_id: p.run_id,
+                report: &p.report,
+                load: p.load.as_ref(),
+                received: p.received,
+                archive_path: Some(&p.archived),
+                inbox: Some((p.inbox.0.as_str(), p.inbox.1, p.inbox.2)),
+                message: p.message.as_ref(),
+            })
+            .collect();
+        store.load_files(&loads)?;
+        for p in &pending {
+            let fr = &p.report;
+            if p.message.is_some() {
                 report.feedback += 1;
             }
             let (rows, accepted, rejected) = fr.totals();
@@ -610,8 +701,8 @@ fn handle(
                 reason = fr.reason.as_deref().unwrap_or(""),
                 "file loaded"
             );
-            if h.config.archive.remove_from_inbox {
-                match remove_exact(&c.path, &fr.sha256) {
+            if config.archive.remove_from_inbox {
+                match remove_exact(&p.path, &fr.sha256) {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::info!(file = %crate::text::printable(&fr.name, 120), "the inbox entry changed since it was read: left in place for the next run");
@@ -637,8 +728,8 @@ fn handle(
                 rejected,
             });
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Removes an archived file from the inbox only if the entry still holds

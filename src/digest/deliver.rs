@@ -333,6 +333,8 @@ pub fn deliver_due(
     }
     let channel = channel(config)?;
     let from: Address = mailbox(&config.email.from)?.email;
+    // Written to the outbox: marked sent together, at the end.
+    let mut written = Vec::new();
     for m in due {
         let bytes = std::fs::read(&m.eml_path).map_err(|source| DeliverError::Io {
             what: format!("read {}", m.eml_path),
@@ -345,11 +347,14 @@ pub fn deliver_due(
                     source,
                 })?;
                 let target = dir.join(Path::new(&m.eml_path).file_name().unwrap_or_default());
-                std::fs::write(&target, &bytes).map_err(|source| DeliverError::Io {
-                    what: format!("write {}", target.display()),
-                    source,
-                })?;
-                store.set_message_state(&m.id, MessageState::Sent, None, None)?;
+                if let Err(source) = std::fs::write(&target, &bytes) {
+                    store.mark_sent(&written)?;
+                    return Err(DeliverError::Io {
+                        what: format!("write {}", target.display()),
+                        source,
+                    });
+                }
+                written.push(m.id.clone());
                 out.sent += 1;
                 out.outbox = Some(dir.display().to_string());
             }
@@ -413,5 +418,6 @@ pub fn deliver_due(
             }
         }
     }
+    store.mark_sent(&written)?;
     Ok(out)
 }

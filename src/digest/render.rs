@@ -34,12 +34,23 @@ fn env() -> Result<Environment<'static>, minijinja::Error> {
     Ok(env)
 }
 
+/// The templates, compiled once per process (a run renders a feedback per
+/// file).
+static ENV: std::sync::OnceLock<Result<Environment<'static>, minijinja::Error>> =
+    std::sync::OnceLock::new();
+
 /// Renders a template with a serializable context.
 ///
 /// # Errors
 /// Template errors.
 pub fn template(name: &str, ctx: &impl serde::Serialize) -> Result<String, minijinja::Error> {
-    env()?.get_template(name)?.render(ctx)
+    match ENV.get_or_init(env) {
+        Ok(env) => env.get_template(name)?.render(ctx),
+        Err(e) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            e.to_string(),
+        )),
+    }
 }
 
 /// The digest as (HTML, text).

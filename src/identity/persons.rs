@@ -102,11 +102,14 @@ pub mod layout {
     /// Files one recomputation can order (20 bits).
     pub const FILE_ORDER_LIMIT: i64 = 1 << 20;
     /// Where the row number starts.
-    pub const ROW_SHIFT: u32 = 12;
+    pub const ROW_SHIFT: u32 = 9;
     /// Where the duration in months starts.
     pub const MONTHS_SHIFT: u32 = 2;
-    /// The largest duration kept (10 bits).
-    pub const MONTHS_MAX: i64 = 1023;
+    /// The largest duration kept (7 bits): the indicators only ask below
+    /// or above 12 and 36 months. Every kind of report is a counter in
+    /// each scope ([`super::SAYS`] of them), so fewer bits here is less
+    /// memory for the recomputation.
+    pub const MONTHS_MAX: i64 = 127;
     /// Set when the report is an exit.
     pub const EXIT_BIT: i64 = 1 << 1;
     /// Set when the report is an exit into employment.

@@ -78,6 +78,7 @@ COMMENT ON TABLE schema_version IS 'Versions du schéma appliquées.';
 COMMENT ON VIEW current_tables IS 'Pour chaque structure, trimestre et table, le fichier courant : le dernier reçu qui n''est pas refusé en entier.';
 COMMENT ON VIEW current_files IS 'Les fichiers courants, avec l''innovation et le département de leur structure (registre).';
 COMMENT ON VIEW file_scopes IS 'Chaque périmètre où compte un fichier courant (national, innovation, département, structure, trimestre et leurs croisements).';
+COMMENT ON VIEW seeker_scopes IS 'file_scopes, plus chaque structure × trimestre (structure_period), jamais publié : pour le secret statistique.';
 COMMENT ON VIEW current_files_scoped IS 'current_files, une ligne par périmètre (file_scopes).';
 COMMENT ON VIEW current_job_seekers IS 'Les demandeurs d''emploi des fichiers courants, avec leur structure, leur trimestre et leur personne (person_id).';
 COMMENT ON VIEW current_companies IS 'Les entreprises des fichiers courants.';

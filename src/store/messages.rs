@@ -332,6 +332,39 @@ impl Store {
         Ok(())
     }
 
+    /// Marks messages written to the outbox as sent, in one transaction
+    /// (a message written again after a crash overwrites its own file).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn mark_sent(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .ctx("begin marking sent")?;
+        {
+            let mut stmt = tx
+                .prepare(include_str!("sql/set_message_state.sql"))
+                .ctx("prepare message state")?;
+            for id in ids {
+                stmt.execute(params![
+                    MessageState::Sent,
+                    0i64,
+                    None::<String>,
+                    None::<NaiveDateTime>,
+                    true,
+                    id
+                ])
+                .ctx("update message")?;
+            }
+        }
+        tx.commit().ctx("commit marking sent")?;
+        Ok(())
+    }
+
     /// Puts a message back in the queue (operator's `--resend`).
     ///
     /// # Errors

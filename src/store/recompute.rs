@@ -36,6 +36,28 @@ impl Store {
     /// # Errors
     /// SQL errors; the previous figures then stay.
     pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
+        // Key numbers for the rows loaded since the last time, in their own
+        // transaction (they change no figure; a recomputation killed after
+        // them finds them done), then written into the database with the
+        // loads' log: that memory is then free for the recomputation,
+        // under the memory limit.
+        {
+            let tx = self.conn.transaction().ctx("begin key numbering")?;
+            let unnumbered: i64 = tx
+                .query_row(
+                    // Every row has a key, so a numbered row has a number:
+                    // segments without NULLs are skipped on their statistics.
+                    "SELECT count(*) FROM job_seekers WHERE id_no IS NULL AND name_no IS NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .ctx("count unnumbered keys")?;
+            if unnumbered > 0 {
+                tx.execute_batch(NUMBER_KEYS).ctx("number identity keys")?;
+            }
+            tx.commit().ctx("commit key numbering")?;
+        }
+        self.checkpoint()?;
         let tx = self.conn.transaction().ctx("begin recomputation")?;
         let t0 = std::time::Instant::now();
         let phase = |what: &str| {
@@ -65,22 +87,9 @@ impl Store {
             }
             app.flush().ctx("flush ref_structures")?;
         }
-        // People: key numbers for the rows loaded since the last time, the
-        // current rows narrowed to integers, then the groups of linked keys.
-        let unnumbered: i64 = tx
-            .query_row(
-                // Every row has a key, so a numbered row has a number:
-                // segments without NULLs are skipped on their statistics.
-                "SELECT count(*) FROM job_seekers WHERE id_no IS NULL AND name_no IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .ctx("count unnumbered keys")?;
+        // People: the current rows narrowed to integers, then the groups of
+        // linked keys.
         phase("reference");
-        if unnumbered > 0 {
-            tx.execute_batch(NUMBER_KEYS).ctx("number identity keys")?;
-        }
-        phase("numbering");
         tx.execute_batch(&crate::identity::layout::sql(CURRENT_ROWS))
             .ctx("current job-seeker rows")?;
         phase("current rows");
@@ -88,7 +97,16 @@ impl Store {
         phase("persons");
         tally_latest_reports(&tx, &persons)?;
         drop(persons);
+        // The rows are tallied: their memory goes back to the indicators.
+        tx.execute_batch("DROP TABLE seeker_rows;")
+            .ctx("drop current rows")?;
         phase("latest");
+        // The scoped views, computed once for every indicator: temporary
+        // tables of the same names, which the indicators' SQL then reads
+        // (DuckDB planned the nested views of professionals.sql into
+        // hundreds of MiB).
+        tx.execute_batch(include_str!("recompute/scoped.sql"))
+            .ctx("scoped current files")?;
         for ind in crate::indicators::REGISTRY {
             let sql = format!(
                 "INSERT INTO indicator_values SELECT ?, now(), '{}', scope_kind, scope, value, people FROM ({})",

@@ -46,8 +46,7 @@ WHERE f.sha256 IN (SELECT sha256 FROM current_tables);
 -- Every scope a current file counts in, one row each: the scopes figures
 -- are given for. Crossed scopes join their two codes with '|' (the codes
 -- never contain it): `innovation_period` 'TAPAJ|2019-T2',
--- `departement_period` '33|2019-T2', `departement_innovation` '33|TAPAJ',
--- `structure_period` 'TAPAJ-TLS-06|2019-T2' (for suppression only).
+-- `departement_period` '33|2019-T2', `departement_innovation` '33|TAPAJ'.
 -- `period` is the national figure of one period. (Durations at entry are
 -- crossed with national, innovation and département in the indicators'
 -- SQL: `duration`, `innovation_duration`, `departement_duration`.)
@@ -60,9 +59,13 @@ UNION ALL SELECT sha256, 'structure', structure FROM current_files
 UNION ALL SELECT sha256, 'period', period FROM current_files
 UNION ALL SELECT sha256, 'innovation_period', innovation || '|' || period FROM current_files
 UNION ALL SELECT sha256, 'departement_period', departement || '|' || period FROM current_files
-UNION ALL SELECT sha256, 'departement_innovation', departement || '|' || innovation FROM current_files
--- Never published: the finest cells, whose empty ones the suppression
--- knows to be empty (`indicators::publish`).
+UNION ALL SELECT sha256, 'departement_innovation', departement || '|' || innovation FROM current_files;
+
+-- The scopes counts of people are tallied in: those of `file_scopes`, and
+-- the finest, never published, whose empty cells the suppression takes as
+-- known (`indicators::publish`).
+CREATE OR REPLACE VIEW seeker_scopes AS
+SELECT * FROM file_scopes
 UNION ALL SELECT sha256, 'structure_period', structure || '|' || period FROM current_files;
 
 CREATE OR REPLACE VIEW current_files_scoped AS

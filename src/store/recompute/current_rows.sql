@@ -16,9 +16,9 @@
 CREATE OR REPLACE TEMP TABLE scopes AS
 SELECT (row_number() OVER (ORDER BY scope_kind <> 'national', scope_kind, scope) - 1)::INTEGER AS scope_no,
        scope_kind, scope
-FROM (SELECT DISTINCT scope_kind, scope FROM file_scopes);
+FROM (SELECT DISTINCT scope_kind, scope FROM seeker_scopes);
 
--- The numbers of a file's scopes, one column per kind of `file_scopes`
+-- The numbers of a file's scopes, one column per kind of `seeker_scopes`
 -- but national (0), in the order of `identity::SCOPE_KINDS`.
 CREATE OR REPLACE TEMP TABLE seeker_files AS
 SELECT f.sha256,
@@ -33,7 +33,7 @@ SELECT f.sha256,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'structure_period') AS structure_period_no
 FROM current_files f
 JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs'
-JOIN file_scopes fs ON fs.sha256 = f.sha256
+JOIN seeker_scopes fs ON fs.sha256 = f.sha256
 JOIN scopes s ON s.scope_kind = fs.scope_kind AND s.scope = fs.scope
 GROUP BY f.sha256, f.period_end, f.received_at, f.mtime_hint, f.name;
 

@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP TABLE latest (
     scope_kind VARCHAR NOT NULL,
     scope VARCHAR NOT NULL,
-    unemployment_months INTEGER NOT NULL,  -- capped at 1023
+    unemployment_months INTEGER NOT NULL,  -- capped at 127 (identity::layout)
     is_exit BOOLEAN NOT NULL,
     is_employment BOOLEAN NOT NULL,
     people BIGINT NOT NULL
