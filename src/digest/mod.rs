@@ -452,23 +452,14 @@ fn chart_series(inputs: &Inputs<'_>, scope: &Scope, now: &Cells<'_>) -> (String,
         }
     };
     let series: Vec<Series> = match scope {
-        Scope::National => registry
+        Scope::National | Scope::Innovation(_) => registry
             .innovations
             .iter()
             .enumerate()
-            .map(|(k, i)| {
-                line(
-                    i.name.clone(),
-                    Some(k),
-                    &Cell::of(Kind::Innovation, &i.code),
-                )
+            .filter(|(_, i)| match scope {
+                Scope::Innovation(code) => &i.code == code,
+                _ => true,
             })
-            .collect(),
-        Scope::Innovation(code) => registry
-            .innovations
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| &i.code == code)
             .map(|(k, i)| {
                 line(
                     i.name.clone(),

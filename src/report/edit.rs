@@ -333,17 +333,8 @@ fn add_red_styles(
     Some((out, red_of, wrap))
 }
 
-fn column_letters(mut col: u32) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (col % 26) as u8);
-        if col < 26 {
-            break;
-        }
-        col = col / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+fn column_letters(col: u32) -> String {
+    crate::text::column_letter(col as usize)
 }
 
 fn escape(s: &str) -> String {

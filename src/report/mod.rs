@@ -185,15 +185,10 @@ pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> Result<Vec<u8>, 
     bytes.extend(line(&[
         "feuille", "ligne", "colonne", "en-tete", "valeur", "motif",
     ])?);
+    // A line about the whole file: its text in the last column.
+    let whole = |text: &str| line(&["", "", "", "", "", text]);
     if let Some(reason) = &report.reason {
-        bytes.extend(line(&[
-            "",
-            "",
-            "",
-            "",
-            "",
-            &crate::text::neutralise(reason),
-        ])?);
+        bytes.extend(whole(&crate::text::neutralise(reason))?);
     }
     let mut omitted = report.rejections_omitted;
     for (i, j) in report.rejections.iter().enumerate() {
@@ -207,14 +202,7 @@ pub fn rejections_csv(report: &FileReport, max_bytes: usize) -> Result<Vec<u8>, 
         bytes.extend(next);
     }
     if omitted > 0 {
-        bytes.extend(line(&[
-            "",
-            "",
-            "",
-            "",
-            "",
-            &format!("… et {omitted} autre(s) rejet(s) non détaillé(s) : corrigez les lignes ci-dessus, puis renvoyez le fichier pour voir la suite."),
-        ])?);
+        bytes.extend(whole(&format!("… et {omitted} autre(s) rejet(s) non détaillé(s) : corrigez les lignes ci-dessus, puis renvoyez le fichier pour voir la suite."))?);
     }
     Ok(bytes)
 }

@@ -150,6 +150,17 @@ impl Store {
         self.conn.execute_batch("CHECKPOINT").ctx("checkpoint")
     }
 
+    /// A store over an open connection to `path` in the data folder `data`
+    /// (its database id is read or made by the caller).
+    fn over(conn: Connection, data: &Path, path: PathBuf) -> Store {
+        Store {
+            conn,
+            archive: Archive::new(data),
+            path,
+            database_id: String::new(),
+        }
+    }
+
     /// Runs a query for tools and tests (read-only use).
     pub fn connection(&self) -> &Connection {
         &self.conn

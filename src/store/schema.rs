@@ -5,7 +5,7 @@ use std::path::Path;
 
 use duckdb::{params, Connection};
 
-use super::{private_umask, Archive, Ctx, Result, Store, StoreError, DB_FILE};
+use super::{private_umask, Ctx, Result, Store, StoreError, DB_FILE};
 
 /// Migrations, in order: index + 1 is the schema version they bring.
 const MIGRATIONS: &[&str] = &[
@@ -52,12 +52,7 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let mut store = Store {
-            conn,
-            archive: Archive::new(data),
-            path,
-            database_id: String::new(),
-        };
+        let mut store = Store::over(conn, data, path);
         let migrated = store.migrate()?;
         store.ensure_views(migrated)?;
         store.database_id = store.ensure_database_id()?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::{AccessMode, Config, Connection};
 
-use super::{Archive, Ctx, Result, Store, StoreError, DB_FILE};
+use super::{Ctx, Result, Store, StoreError, DB_FILE};
 
 /// Where the snapshot of a data folder lives.
 pub fn snapshot_dir(data: &Path) -> PathBuf {
@@ -69,12 +69,7 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        let mut store = Store {
-            conn,
-            archive: Archive::new(data),
-            path,
-            database_id: String::new(),
-        };
+        let mut store = Store::over(conn, data, path);
         store.database_id = store.meta("database_id")?.unwrap_or_default();
         Ok(Some((
             store,

@@ -301,6 +301,26 @@ fn exit_code_is_the_worst_verdict_and_the_table_says_it_in_french() {
     );
 }
 
+/// `essaim [--log-format text] --config cfg validate dir`: (exit code, stderr).
+fn validate_with(
+    cfg: &std::path::Path,
+    dir: &std::path::Path,
+    text: bool,
+) -> (Option<i32>, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"));
+    if text {
+        cmd.args(["--log-format", "text"]);
+    }
+    let out = cmd
+        .args(["--config", s(cfg), "validate", s(dir)])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn a_bad_configuration_lists_every_problem_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
@@ -316,19 +336,8 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
     .unwrap();
     let cfg = dir.path().join("essaim.toml");
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-        .args([
-            "--log-format",
-            "text",
-            "--config",
-            s(&cfg),
-            "validate",
-            s(dir.path()),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = validate_with(&cfg, dir.path(), true);
+    assert_eq!(code, Some(3));
     assert_eq!(
         err.matches("unknown phase").count(),
         1,
@@ -345,44 +354,18 @@ fn a_bad_configuration_lists_every_problem_and_exits_3() {
     }
     // A TOML mistake does not hide the registries' problems.
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\nmystery = 1\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-        .args([
-            "--log-format",
-            "text",
-            "--config",
-            s(&cfg),
-            "validate",
-            s(dir.path()),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = validate_with(&cfg, dir.path(), true);
+    assert_eq!(code, Some(3));
     assert!(err.contains("unknown field `mystery`"), "{err}");
     assert!(err.contains("unknown phase \"pilote\""), "{err}");
     // Off a terminal, the error is one JSON line, not also a text line.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-        .args(["--config", s(&cfg), "validate", s(dir.path())])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = validate_with(&cfg, dir.path(), false);
     assert_eq!(err.matches("unknown field `mystery`").count(), 1, "{err}");
     assert!(!err.contains("essaim: error:"), "{err}");
     // A missing registry is one problem, not one per structure.
     std::fs::remove_file(dir.path().join("innovations.csv")).unwrap();
     std::fs::write(&cfg, "[paths]\ninbox = \"in\"\ndata = \"data\"\n[reference]\ninnovations = \"innovations.csv\"\nstructures = \"structures.csv\"\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_essaim"))
-        .args([
-            "--log-format",
-            "text",
-            "--config",
-            s(&cfg),
-            "validate",
-            s(dir.path()),
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = validate_with(&cfg, dir.path(), true);
     assert!(err.contains("cannot read"), "{err}");
     assert!(!err.contains("unknown innovation code"), "{err}");
 }
