@@ -81,7 +81,9 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
                     f.rejected
                 )?;
                 if let Some(r) = &f.reason {
-                    writeln!(out, "      {r}")?;
+                    for line in r.lines() {
+                        writeln!(out, "      {line}")?;
+                    }
                 }
             }
             for f in report

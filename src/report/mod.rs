@@ -89,7 +89,10 @@ pub fn print_human(out: &mut impl Write, reports: &[&FileReport]) -> std::io::Re
             r.verdict.label()
         )?;
         if let Some(reason) = &r.reason {
-            writeln!(out, "      {reason}")?;
+            // One problem a line.
+            for line in reason.lines() {
+                writeln!(out, "      {line}")?;
+            }
         }
         for t in &r.tables {
             writeln!(

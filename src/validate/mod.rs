@@ -257,6 +257,12 @@ pub fn judge(file: &SourceFile, ctx: &Context<'_>) -> FileReport {
     if !report.problems.is_empty() {
         let reason = report.problems.join("\n");
         report.reject(reason);
+        // No row of a refused file is taken: every row read is rejected
+        // with the file (the rows' own problems stay listed).
+        for t in &mut report.tables {
+            t.rejected = t.rows;
+            t.accepted = 0;
+        }
     } else if report.rejections.is_empty() {
         report.verdict = Verdict::Accepted;
     } else {

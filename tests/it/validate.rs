@@ -517,6 +517,8 @@ fn every_file_level_problem_is_reported_at_once_with_the_header_meant() {
         assert!(reason.contains(expected), "{expected} not in {reason}");
     }
     assert_eq!(reason.lines().count(), 2, "one problem a line: {reason}");
+    // No row of a refused file is taken: the rows read are all rejected.
+    assert_eq!(table(r, "entreprises"), (1, 0, 1));
     // The rows of the readable table were judged too.
     assert!(
         rejections(r).iter().any(
