@@ -110,6 +110,29 @@ pub struct RunReport {
     pub feedback: usize,
     /// A stop request ended the run early (the next run finishes the work).
     pub interrupted: bool,
+    /// Where the writer's time went.
+    pub phases: Phases,
+}
+
+/// The writer's time by phase, in milliseconds: waiting for files judged
+/// by the workers (reading, validating, hashing people happen there, in
+/// parallel), archiving originals, writing feedback, loading groups of
+/// files into the database, recomputing the figures.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    pub waiting_ms: u64,
+    pub archive_ms: u64,
+    pub feedback_ms: u64,
+    pub load_ms: u64,
+    pub recompute_ms: u64,
+}
+
+/// Adds the time `f` takes to `total`.
+fn timed<T>(total: &mut u64, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let out = f();
+    *total += t.elapsed().as_millis() as u64;
+    out
 }
 
 impl RunReport {
@@ -242,6 +265,7 @@ pub fn run(
         purged: 0,
         feedback: 0,
         interrupted: false,
+        phases: Phases::default(),
     };
     for (path, why) in listing.skipped {
         skip(store, run_id, &path, &why, &mut report)?;
@@ -327,7 +351,9 @@ pub fn run(
             (candidates.len() + report.unchanged) as u64,
             report.unchanged as u64,
         );
+        let mut waiting = std::time::Instant::now();
         for (i, j) in rx {
+            report.phases.waiting_ms += waiting.elapsed().as_millis() as u64;
             bar.inc(1);
             if failure.is_some() {
                 continue;
@@ -364,6 +390,7 @@ pub fn run(
             if let Err(e) = handled {
                 failure = Some(e);
             }
+            waiting = std::time::Instant::now();
         }
         // What is judged is committed, even when the run stops early.
         if let Err(e) = batch.flush(config, store, &mut report) {
@@ -401,9 +428,19 @@ pub fn run(
     }
     report.purged = purge(config, store, opts)?;
     if store.indicators_stale()? {
-        store.recompute(run_id, &config.registry)?;
+        timed(&mut report.phases.recompute_ms, || {
+            store.recompute(run_id, &config.registry)
+        })?;
         report.recomputed = true;
     }
+    tracing::info!(
+        waiting_ms = report.phases.waiting_ms,
+        archive_ms = report.phases.archive_ms,
+        feedback_ms = report.phases.feedback_ms,
+        load_ms = report.phases.load_ms,
+        recompute_ms = report.phases.recompute_ms,
+        "where the writer's time went"
+    );
     let new = report.new_files();
     store.finish_run(
         run_id,
@@ -579,10 +616,10 @@ fn handle(
                 ..
             } = *judgement;
             loaded.insert(fr.sha256.clone());
-            let archived = store
-                .archive
-                .put(&fr.sha256, &file.bytes)
-                .map_err(PipelineError::Archive)?;
+            let archived = timed(&mut report.phases.archive_ms, || {
+                store.archive.put(&fr.sha256, &file.bytes)
+            })
+            .map_err(PipelineError::Archive)?;
             if fr.verdict == Verdict::FileRejected {
                 if let Err(e) = store.archive.quarantine(&fr.sha256, &fr.name, &file.bytes) {
                     // The original is archived all the same: the quarantine
@@ -598,7 +635,9 @@ fn handle(
                     annotated: annotated.as_deref(),
                     changed: None,
                 };
-                crate::digest::prepare_feedback(h.config, &store.database_id, &feedback)
+                timed(&mut report.phases.feedback_ms, || {
+                    crate::digest::prepare_feedback(h.config, &store.database_id, &feedback)
+                })
             } else {
                 None
             };
@@ -685,7 +724,7 @@ impl Batch {
                 message: p.message.as_ref(),
             })
             .collect();
-        store.load_files(&loads)?;
+        timed(&mut report.phases.load_ms, || store.load_files(&loads))?;
         for p in &pending {
             let fr = &p.report;
             if p.message.is_some() {

@@ -2,6 +2,7 @@
 //! its records (identities already keyed hashes), its inbox entry and its
 //! feedback message, in one transaction; and reloading re-judged files.
 
+use chrono::NaiveDateTime;
 use duckdb::params;
 
 use crate::identity::LoadData;
@@ -32,50 +33,66 @@ impl Store {
             return Ok(());
         }
         let tx = self.conn.transaction().ctx("begin file load")?;
+        tx.execute_batch(include_str!("sql/stage_batch.sql"))
+            .ctx("stage tables")?;
         {
-            let mut insert = tx
-                .prepare(include_str!("sql/insert_file.sql"))
-                .ctx("prepare insert file")?;
-            let mut inbox = tx
-                .prepare(include_str!("sql/record_inbox.sql"))
-                .ctx("prepare inbox entry")?;
+            // History rows, inbox entries and messages through appenders
+            // (a statement a file was most of a group's time).
+            let mut app = tx.appender("files").ctx("appender files")?;
             for f in files {
                 let report = f.report;
                 let (rows, accepted, rejected) = report.totals();
                 let declared = f.load.and_then(|l| l.declared_professionals);
-                insert
-                    .execute(params![
-                        report.sha256,
-                        report.name,
-                        report.size as i64,
-                        report.format.map(|f| f.label()),
-                        report.structure,
-                        report.innovation,
-                        report.period.map(|p| p.to_string()),
-                        report.period.map(|p| p.end()),
-                        f.received.at,
-                        f.run_id,
-                        report.verdict,
-                        report.reason,
-                        rows as i64,
-                        accepted as i64,
-                        rejected as i64,
-                        declared.map(i64::from),
-                        f.archive_path.map(|p| p.to_string_lossy().to_string()),
-                        f.received.hint,
-                        report.rejections_omitted as i64,
-                    ])
-                    .ctx("insert file")?;
+                app.append_row(params![
+                    report.sha256,
+                    report.name,
+                    report.size as i64,
+                    report.format.map(|f| f.label()),
+                    report.structure,
+                    report.innovation,
+                    report.period.map(|p| p.to_string()),
+                    report.period.map(|p| p.end()),
+                    f.received.at,
+                    f.run_id,
+                    report.verdict,
+                    report.reason,
+                    rows as i64,
+                    accepted as i64,
+                    rejected as i64,
+                    declared.map(i64::from),
+                    f.archive_path.map(|p| p.to_string_lossy().to_string()),
+                    None::<NaiveDateTime>, // purged_at
+                    f.received.hint,
+                    report.rejections_omitted as i64,
+                ])
+                .ctx("append file")?;
+            }
+            app.flush().ctx("flush files")?;
+            let mut app = tx.appender("stage_inbox").ctx("appender inbox")?;
+            for f in files {
                 if let Some((path, size, stamp)) = f.inbox {
-                    inbox
-                        .execute(params![path, size as i64, stamp, report.sha256])
-                        .ctx("record inbox entry")?;
-                }
-                if let Some(m) = f.message {
-                    record_message(&tx, m)?;
+                    app.append_row(params![path, size as i64, stamp, f.report.sha256])
+                        .ctx("append inbox entry")?;
                 }
             }
+            app.flush().ctx("flush inbox entries")?;
+            let mut app = tx.appender("stage_messages").ctx("appender messages")?;
+            for m in files.iter().filter_map(|f| f.message) {
+                app.append_row(params![
+                    m.id,
+                    m.kind,
+                    m.recipient,
+                    m.subject,
+                    m.eml_path,
+                    m.about,
+                    m.failed
+                ])
+                .ctx("append message")?;
+            }
+            app.flush().ctx("flush messages")?;
         }
+        tx.execute_batch(include_str!("sql/apply_batch.sql"))
+            .ctx("apply inbox entries and messages")?;
         let content: Vec<(&FileReport, Option<&LoadData>)> =
             files.iter().map(|f| (f.report, f.load)).collect();
         insert_content(&tx, &content)?;
@@ -172,6 +189,99 @@ fn record_message(tx: &duckdb::Transaction<'_>, m: &NewMessage) -> Result<()> {
     Ok(())
 }
 
+/// The job seekers of files, as Arrow columns through one appender: a
+/// column at a time rather than a value at a time (the row appender's
+/// per-value binding was most of a load's time).
+fn append_job_seekers(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -> Result<()> {
+    use std::sync::Arc;
+
+    use duckdb::arrow::array::{
+        ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray,
+    };
+    use duckdb::arrow::record_batch::RecordBatch;
+
+    use crate::model::records::Listed;
+
+    let rows: Vec<(&str, &crate::identity::SeekerRow)> = loads
+        .iter()
+        .flat_map(|(sha, l)| l.job_seekers.iter().map(move |j| (*sha, j)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let day = |d: chrono::NaiveDate| (d - epoch).num_days() as i32;
+    let text = |f: &dyn Fn(&crate::identity::SeekerRow) -> Option<&str>| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, j)| f(j)).collect::<StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|(_, j)| j.row as i32)
+                .collect::<Int32Array>(),
+        ),
+        text(&|j| j.identity.by_id.as_deref()),
+        text(&|j| j.identity.by_name.as_deref()),
+        text(&|j| j.sex.map(Listed::label)),
+        text(&|j| Some(j.postal_code.as_str())),
+        Arc::new(Date32Array::from(
+            rows.iter().map(|(_, j)| day(j.entry)).collect::<Vec<i32>>(),
+        )),
+        Arc::new(
+            rows.iter()
+                .map(|(_, j)| j.unemployment_months as i32)
+                .collect::<Int32Array>(),
+        ),
+        text(&|j| j.education.map(Listed::label)),
+        text(&|j| Some(Listed::label(j.situation))),
+        Arc::new(
+            rows.iter()
+                .map(|(_, j)| j.exit.map(day))
+                .collect::<Date32Array>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|(_, j)| Some(j.situation.is_exit()))
+                .collect::<BooleanArray>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|(_, j)| Some(j.situation.is_employment()))
+                .collect::<BooleanArray>(),
+        ),
+        // id_no and name_no: numbered at the next recomputation.
+        Arc::new(Int64Array::from(vec![None::<i64>; rows.len()])),
+        Arc::new(Int64Array::from(vec![None::<i64>; rows.len()])),
+    ];
+    let batch = RecordBatch::try_from_iter(
+        [
+            "sha256",
+            "row_number",
+            "key_id",
+            "key_name",
+            "sex",
+            "postal_code",
+            "entry",
+            "unemployment_months",
+            "education",
+            "situation",
+            "exit_date",
+            "is_exit",
+            "is_employment",
+            "id_no",
+            "name_no",
+        ]
+        .into_iter()
+        .zip(columns),
+    )
+    .map_err(|e| super::StoreError::Unsupported(format!("job seekers as Arrow: {e}")))?;
+    let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
+    app.append_record_batch(batch).ctx("append job seekers")?;
+    app.flush().ctx("flush job_seekers")?;
+    Ok(())
+}
+
 /// The rejections and records of files, through one appender per table.
 fn insert_content(
     tx: &duckdb::Transaction<'_>,
@@ -213,32 +323,7 @@ fn insert_content(
         }
         app.flush().ctx("flush file_tables")?;
     }
-    {
-        let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
-        for (sha256, load) in &loads {
-            for j in &load.job_seekers {
-                app.append_row(params![
-                    sha256,
-                    j.row,
-                    j.identity.by_id,
-                    j.identity.by_name,
-                    j.sex.map(Listed::label),
-                    j.postal_code.as_str(),
-                    j.entry,
-                    j.unemployment_months,
-                    j.education.map(Listed::label),
-                    Listed::label(j.situation),
-                    j.exit,
-                    j.situation.is_exit(),
-                    j.situation.is_employment(),
-                    None::<i64>, // id_no and name_no: numbered at the next recomputation
-                    None::<i64>,
-                ])
-                .ctx("append job seeker")?;
-            }
-        }
-        app.flush().ctx("flush job_seekers")?;
-    }
+    append_job_seekers(tx, &loads)?;
     {
         let mut app = tx.appender("companies").ctx("appender companies")?;
         for (sha256, load) in &loads {

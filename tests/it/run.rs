@@ -59,6 +59,7 @@ fn the_published_figures_are_reproduced() {
         files.len()
     );
     assert_eq!(j["run"]["files"].as_array().unwrap().len(), 0);
+    assert_eq!(j["run"]["phases"]["load_ms"], 0, "nothing loaded: {j:#}");
     assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
 }
 
