@@ -85,12 +85,11 @@ pub fn rebuild_feedback(config: &Config, store: &Store) -> usize {
         }
     };
     let mut built = 0;
-    for (id, sha256, archive_path) in unbuilt {
+    for (id, archive_path, name) in unbuilt {
         let Some(bytes) = archive_path.and_then(|p| std::fs::read(p).ok()) else {
             tracing::warn!(message = %id, "feedback not rebuilt: the original is no longer archived");
             continue;
         };
-        let name = store.file_name(&sha256).ok().flatten().unwrap_or_default();
         let file =
             crate::ingest::SourceFile::from_bytes(std::path::Path::new(&name), bytes, Utc::now());
         let judgement = pool.judge_file(&file, true);

@@ -422,16 +422,12 @@ fn scope_label(config: &Config, scope: &Scope) -> String {
 /// reader, the département's own line for a département's reader.
 fn chart_series(inputs: &Inputs<'_>, scope: &Scope, now: &Cells<'_>) -> (String, Vec<Series>) {
     let registry = &inputs.config.registry;
+    // The periods with a national figure.
     let mut periods: Vec<&str> = inputs
         .now
         .iter()
-        .filter(|c| c.indicator == "deld")
-        .filter_map(|c| {
-            let cell = c.cell()?;
-            (cell.kind == Kind::National && cell.band.is_none())
-                .then_some(())
-                .and(c.scope_kind.eq("period").then_some(c.scope.as_str()))
-        })
+        .filter(|c| c.indicator == "deld" && c.scope_kind == "period")
+        .map(|c| c.scope.as_str())
         .collect();
     periods.sort_unstable();
     let line = |name: String, colour: Option<usize>, base: &Cell| {

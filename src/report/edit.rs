@@ -333,10 +333,6 @@ fn add_red_styles(
     Some((out, red_of, wrap))
 }
 
-fn column_letters(col: u32) -> String {
-    crate::text::column_letter(col as usize)
-}
-
 fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
@@ -364,7 +360,7 @@ fn edit_sheet(
     }
     let flagged_last = notes.values().flat_map(|r| r.keys()).flatten().max();
     let reasons_col = last.max(flagged_last.copied().unwrap_or(0)) + 1;
-    let letters = column_letters(reasons_col);
+    let letters = crate::text::column_letter(reasons_col as usize);
     let mut out = Vec::with_capacity(xml.len() + 4096);
     let mut r = reader(xml);
     let mut row: Option<u32> = None;
@@ -375,7 +371,7 @@ fn edit_sheet(
     let empty_cell = |row: u32, col: u32| {
         format!(
             "<c r=\"{}{row}\" s=\"{}\"/>",
-            column_letters(col),
+            crate::text::column_letter(col as usize),
             red_of.get(&0).copied().unwrap_or(wrap)
         )
     };
@@ -470,9 +466,10 @@ mod tests {
     fn references_and_letters_round_trip() {
         assert_eq!(cell_ref("B12"), Some((12, 1)));
         assert_eq!(cell_ref("AA3"), Some((3, 26)));
-        assert_eq!(column_letters(0), "A");
-        assert_eq!(column_letters(26), "AA");
-        assert_eq!(column_letters(27), "AB");
+        let letters = |c: usize| crate::text::column_letter(c);
+        assert_eq!(letters(0), "A");
+        assert_eq!(letters(26), "AA");
+        assert_eq!(letters(27), "AB");
     }
 
     #[test]

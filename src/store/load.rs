@@ -33,8 +33,6 @@ impl Store {
             return Ok(());
         }
         let tx = self.conn.transaction().ctx("begin file load")?;
-        tx.execute_batch(include_str!("sql/stage_batch.sql"))
-            .ctx("stage tables")?;
         {
             // History rows, inbox entries and messages through appenders
             // (a statement a file was most of a group's time).
@@ -68,31 +66,16 @@ impl Store {
                 .ctx("append file")?;
             }
             app.flush().ctx("flush files")?;
-            let mut app = tx.appender("stage_inbox").ctx("appender inbox")?;
-            for f in files {
-                if let Some((path, size, stamp)) = f.inbox {
-                    app.append_row(params![path, size as i64, stamp, f.report.sha256])
-                        .ctx("append inbox entry")?;
-                }
-            }
-            app.flush().ctx("flush inbox entries")?;
-            let mut app = tx.appender("stage_messages").ctx("appender messages")?;
-            for m in files.iter().filter_map(|f| f.message) {
-                app.append_row(params![
-                    m.id,
-                    m.kind,
-                    m.recipient,
-                    m.subject,
-                    m.eml_path,
-                    m.about,
-                    m.failed
-                ])
-                .ctx("append message")?;
-            }
-            app.flush().ctx("flush messages")?;
         }
-        tx.execute_batch(include_str!("sql/apply_batch.sql"))
-            .ctx("apply inbox entries and messages")?;
+        let inbox: Vec<(&str, u64, NaiveDateTime, &str)> = files
+            .iter()
+            .filter_map(|f| {
+                let (path, size, stamp) = f.inbox?;
+                Some((path, size, stamp, f.report.sha256.as_str()))
+            })
+            .collect();
+        let messages: Vec<&NewMessage> = files.iter().filter_map(|f| f.message).collect();
+        record_inbox_and_messages(&tx, &inbox, &messages)?;
         let content: Vec<(&FileReport, Option<&LoadData>)> =
             files.iter().map(|f| (f.report, f.load)).collect();
         insert_content(&tx, &content)?;
@@ -162,9 +145,7 @@ impl Store {
             tx.execute(include_str!("sql/set_key_fingerprint.sql"), params![fp])
                 .ctx("record key fingerprint")?;
         }
-        for m in messages {
-            record_message(&tx, m)?;
-        }
+        record_inbox_and_messages(&tx, &[], &messages.iter().collect::<Vec<_>>())?;
         tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
         tx.commit().ctx("commit reload")?;
@@ -172,20 +153,42 @@ impl Store {
     }
 }
 
-/// Records a message composed with a load: queued, or `failed` when it
-/// could not be built.
-fn record_message(tx: &duckdb::Transaction<'_>, m: &NewMessage) -> Result<()> {
-    match &m.failed {
-        None => tx.execute(
-            include_str!("sql/record_message.sql"),
-            params![m.id, m.kind, m.recipient, m.subject, m.eml_path, m.about],
-        ),
-        Some(error) => tx.execute(
-            include_str!("sql/record_failed_feedback.sql"),
-            params![m.id, m.recipient, m.subject, error, m.about],
-        ),
+/// Records inbox entries (each replaces its path's earlier one) and the
+/// messages composed with a load (each queued once per Message-ID:
+/// pending, or failed with the reason it could not be built), staged by
+/// appenders and applied in a few statements (`sql/apply_batch.sql`).
+fn record_inbox_and_messages(
+    tx: &duckdb::Transaction<'_>,
+    inbox: &[(&str, u64, NaiveDateTime, &str)],
+    messages: &[&NewMessage],
+) -> Result<()> {
+    if inbox.is_empty() && messages.is_empty() {
+        return Ok(());
     }
-    .ctx("record feedback message")?;
+    tx.execute_batch(include_str!("sql/stage_batch.sql"))
+        .ctx("stage tables")?;
+    let mut app = tx.appender("stage_inbox").ctx("appender inbox")?;
+    for (path, size, stamp, sha256) in inbox {
+        app.append_row(params![path, *size as i64, stamp, sha256])
+            .ctx("append inbox entry")?;
+    }
+    app.flush().ctx("flush inbox entries")?;
+    let mut app = tx.appender("stage_messages").ctx("appender messages")?;
+    for m in messages {
+        app.append_row(params![
+            m.id,
+            m.kind,
+            m.recipient,
+            m.subject,
+            m.eml_path,
+            m.about,
+            m.failed
+        ])
+        .ctx("append message")?;
+    }
+    app.flush().ctx("flush messages")?;
+    tx.execute_batch(include_str!("sql/apply_batch.sql"))
+        .ctx("apply inbox entries and messages")?;
     Ok(())
 }
 

@@ -175,16 +175,16 @@ impl Store {
         Ok(())
     }
 
-    /// Feedback messages that could not be built: (id, the file's sha256,
-    /// its archived original).
+    /// Feedback messages that could not be built: (id, the file's archived
+    /// original, its name).
     ///
     /// # Errors
     /// SQL errors.
-    pub fn unbuilt_feedback(&self) -> Result<Vec<(String, String, Option<String>)>> {
+    pub fn unbuilt_feedback(&self) -> Result<Vec<(String, Option<String>, String)>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT m.id, m.about, f.archive_path FROM messages m JOIN files f ON f.sha256 = m.about
+                "SELECT m.id, f.archive_path, f.name FROM messages m JOIN files f ON f.sha256 = m.about
                  WHERE m.kind = 'feedback' AND m.state = 'failed' AND m.eml_path = '' ORDER BY m.created_at",
             )
             .ctx("prepare unbuilt feedback")?;
@@ -195,39 +195,19 @@ impl Store {
             .ctx("read unbuilt feedback")
     }
 
-    /// A file's name by its hash.
-    ///
-    /// # Errors
-    /// SQL errors.
-    pub fn file_name(&self, sha256: &str) -> Result<Option<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name FROM files WHERE sha256 = ?")
-            .ctx("prepare file name")?;
-        let mut rows = stmt.query(params![sha256]).ctx("query file name")?;
-        match rows.next().ctx("read file name")? {
-            Some(r) => Ok(Some(r.get(0).ctx("read file name")?)),
-            None => Ok(None),
-        }
-    }
-
     /// A message's state and whether it has a body, by id.
     ///
     /// # Errors
     /// SQL errors.
     pub fn message_state(&self, id: &str) -> Result<Option<(MessageState, bool)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, eml_path <> '' FROM messages WHERE id = ?")
-            .ctx("prepare message state")?;
-        let mut rows = stmt.query(params![id]).ctx("query message state")?;
-        match rows.next().ctx("read message state")? {
-            Some(r) => Ok(Some((
-                r.get(0).ctx("read message state")?,
-                r.get(1).ctx("read message state")?,
-            ))),
-            None => Ok(None),
-        }
+        self.conn
+            .query_row(
+                "SELECT state, eml_path <> '' FROM messages WHERE id = ?",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ctx("read message state")
     }
 
     /// A failed feedback built at last: queued with its body.
