@@ -8,7 +8,9 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::identity::LoadData;
 use crate::store::Store;
+use crate::validate::FileReport;
 
 use super::worker::{Job, Pool};
 
@@ -129,8 +131,8 @@ pub fn reimport_into(
             // Refused before it could be read (too large): nothing stored.
             continue;
         };
-        match read_archived(Path::new(path), sha) {
-            Ok(bytes) => originals.push((name.clone(), sha.clone(), before.clone(), bytes)),
+        match check_archived(Path::new(path), sha) {
+            Ok(()) => originals.push((name.as_str(), sha.as_str(), before.as_str(), path.as_str())),
             Err(e) => problems.push(format!("{name} ({path}): {e}")),
         }
     }
@@ -138,56 +140,106 @@ pub fn reimport_into(
         return Err(ReimportError::Unreadable(problems));
     }
     let pool = Pool::new(config, chrono::Local::now().date_naive(), Some(&key))?;
-    let judged: Vec<_> = originals
-        .par_iter()
-        .map(|(name, sha256, _, bytes)| {
-            let job = Job {
-                name,
-                sha256,
-                bytes,
-                path: &[],
-                // The annotated copy goes with a feedback whose verdict changed.
-                annotate: config.email.feedback,
-            };
-            let j = pool.judge_or_refuse(&job);
-            ((j.report, j.load), j.annotated)
-        })
-        .collect();
-    drop(pool);
-    let (judged, annotated): (Vec<_>, Vec<_>) = judged.into_iter().unzip();
+    let shas: Vec<&str> = originals.iter().map(|o| o.1).collect();
+    let store_id = store.database_id.clone();
+    let mut reload = store.begin_reload(&shas)?;
     let mut changes = Vec::new();
     let mut messages = Vec::new();
-    for (((name, _, before, _), (report, _)), annotated) in
-        originals.iter().zip(&judged).zip(&annotated)
-    {
-        let after = report.verdict.as_str();
-        if after == before {
-            continue;
-        }
-        changes.push(Change {
-            name: name.clone(),
-            before: before.clone(),
-            after: after.to_string(),
+    let mut count = 0;
+    // Groups of files are judged by the workers while the one before is
+    // written into the open transaction (a pipeline), so that no more than
+    // two groups are in memory at once.
+    let failure = std::thread::scope(|scope| -> Result<(), ReimportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let pool = &pool;
+        let originals = &originals;
+        scope.spawn(move || {
+            for group in originals.chunks(GROUP) {
+                let judged: Vec<_> = group
+                    .par_iter()
+                    .map(|&(name, sha256, _, path)| rejudge(pool, name, sha256, path, false))
+                    .collect();
+                if tx.send((group, judged)).is_err() {
+                    return;
+                }
+            }
         });
-        // The structure hears of the new verdict, saying so.
-        if config.email.feedback && args.feedback {
-            let previous = before.parse().unwrap_or(crate::model::Verdict::Accepted);
-            let feedback = crate::digest::Feedback {
-                report,
-                annotated: annotated.as_deref(),
-                changed: Some((previous, run_id)),
-            };
-            messages.extend(crate::digest::prepare_feedback(
-                config,
-                &store.database_id,
-                &feedback,
-            ));
+        for (group, judged) in rx {
+            let judged = judged
+                .into_iter()
+                .map(|j| j.map(|(report, load, _)| (report, load)))
+                .collect::<Result<Vec<_>, _>>()?;
+            count += judged.len();
+            reload.add(&judged)?;
+            for (&(name, sha256, before, path), (report, _)) in group.iter().zip(&judged) {
+                let after = report.verdict.as_str();
+                if after == before {
+                    continue;
+                }
+                changes.push(Change {
+                    name: name.to_string(),
+                    before: before.to_string(),
+                    after: after.to_string(),
+                });
+                // The structure hears of the new verdict, saying so, with
+                // the annotated copy (made now, for these files only).
+                if config.email.feedback && args.feedback {
+                    let annotated = rejudge(pool, name, sha256, path, true)?;
+                    let previous = before.parse().unwrap_or(crate::model::Verdict::Accepted);
+                    let feedback = crate::digest::Feedback {
+                        report,
+                        annotated: annotated.2.as_deref(),
+                        changed: Some((previous, run_id)),
+                    };
+                    messages.extend(crate::digest::prepare_feedback(
+                        config, &store_id, &feedback,
+                    ));
+                }
+            }
         }
-    }
+        Ok(())
+    });
+    failure?;
+    drop(pool);
     let fingerprint = rotating.then(|| key.fingerprint());
-    store.reload_files(&judged, fingerprint.as_deref(), &messages)?;
+    reload.finish(fingerprint.as_deref(), &messages)?;
     store.recompute(run_id, &config.registry)?;
-    Ok((judged.len(), changes))
+    Ok((count, changes))
+}
+
+/// Files judged and written together in a re-import.
+const GROUP: usize = 256;
+
+/// Judges an archived original again: its report and records (and, with
+/// `annotate`, the annotated copy).
+#[allow(clippy::type_complexity)]
+fn rejudge(
+    pool: &Pool,
+    name: &str,
+    sha256: &str,
+    path: &str,
+    annotate: bool,
+) -> Result<(FileReport, Option<LoadData>, Option<Vec<u8>>), ReimportError> {
+    let bytes = read_archived(Path::new(path), sha256)
+        .map_err(|e| ReimportError::Unreadable(vec![format!("{name} ({path}): {e}")]))?;
+    let job = Job {
+        name,
+        sha256,
+        bytes: &bytes,
+        path: &[],
+        annotate,
+    };
+    let j = pool.judge_or_refuse(&job);
+    Ok((j.report, j.load, j.annotated))
+}
+
+/// Checks that an archived original is still there with its bytes.
+fn check_archived(path: &Path, sha256: &str) -> Result<(), String> {
+    match crate::ingest::hash_file(path) {
+        Ok((h, _)) if h == sha256 => Ok(()),
+        Ok(_) => Err("the archived copy does not match its hash: the archive is damaged".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The bytes of an archived original, checked against its hash.

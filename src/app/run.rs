@@ -114,24 +114,55 @@ pub struct RunReport {
     pub phases: Phases,
 }
 
-/// The writer's time by phase, in milliseconds: waiting for files judged
-/// by the workers (reading, validating, hashing people happen there, in
-/// parallel), archiving originals, writing feedback, loading groups of
-/// files into the database, recomputing the figures.
+/// Where a run's time went, in milliseconds. The writer's own time:
+/// waiting for files judged by the workers, archiving originals (and
+/// flushing them to the disk a group at a time), writing feedback, loading
+/// groups of files into the database (`load_ms`, of which `commit_ms`
+/// committing them), recomputing the figures. And the workers' time,
+/// summed over the workers, which run in parallel with the writer and each
+/// other: reading and validating (one pass: rows are checked as they are
+/// read), hashing identities, making annotated copies.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Phases {
-    pub waiting_ms: u64,
-    pub archive_ms: u64,
-    pub feedback_ms: u64,
-    pub load_ms: u64,
-    pub recompute_ms: u64,
+    pub waiting_ms: Ms,
+    pub archive_ms: Ms,
+    pub feedback_ms: Ms,
+    pub load_ms: Ms,
+    pub commit_ms: Ms,
+    pub recompute_ms: Ms,
+    pub workers_read_validate_ms: Ms,
+    pub workers_hash_ms: Ms,
+    pub workers_annotate_ms: Ms,
+}
+
+/// A duration summed from many short ones (kept whole, shown in
+/// milliseconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ms(pub std::time::Duration);
+
+impl Ms {
+    pub fn ms(self) -> u64 {
+        u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl std::ops::AddAssign<std::time::Duration> for Ms {
+    fn add_assign(&mut self, d: std::time::Duration) {
+        self.0 += d;
+    }
+}
+
+impl Serialize for Ms {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.ms())
+    }
 }
 
 /// Adds the time `f` takes to `total`.
-fn timed<T>(total: &mut u64, f: impl FnOnce() -> T) -> T {
+fn timed<T>(total: &mut Ms, f: impl FnOnce() -> T) -> T {
     let t = std::time::Instant::now();
     let out = f();
-    *total += t.elapsed().as_millis() as u64;
+    *total += t.elapsed();
     out
 }
 
@@ -321,10 +352,14 @@ pub fn run(
     let known: HashSet<String> = store.known_hashes()?;
     let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
     let mut loaded: HashSet<String> = HashSet::new();
-    let mut batch = Batch::default();
+    let mut batch = Batch::new(&config.archive);
     let mut failure = None;
+    let ahead = &Budget::new(64 << 20);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Judged)>(2);
+        // Files are read and judged ahead of the writer, so that workers
+        // go on while it commits a group: up to 32 files or 64 MiB of
+        // them (one larger file goes alone) wait for the writer.
+        let (tx, rx) = mpsc::sync_channel::<(usize, Judged)>(32);
         let known = &known;
         let candidates = &candidates;
         let pool = &pool;
@@ -340,6 +375,7 @@ pub fn run(
                     {
                         return;
                     }
+                    ahead.take(c.size);
                     let judged = read_and_judge(&c.path, config, known, pool);
                     let _ = tx.send((i, judged));
                 });
@@ -353,7 +389,8 @@ pub fn run(
         );
         let mut waiting = std::time::Instant::now();
         for (i, j) in rx {
-            report.phases.waiting_ms += waiting.elapsed().as_millis() as u64;
+            report.phases.waiting_ms += waiting.elapsed();
+            ahead.give(candidates[i].size);
             bar.inc(1);
             if failure.is_some() {
                 continue;
@@ -392,6 +429,8 @@ pub fn run(
             }
             waiting = std::time::Instant::now();
         }
+        // Readers waiting for room stop waiting (the run stopped early).
+        ahead.close();
         // What is judged is committed, even when the run stops early.
         if let Err(e) = batch.flush(config, store, &mut report) {
             failure.get_or_insert(e);
@@ -433,13 +472,18 @@ pub fn run(
         })?;
         report.recomputed = true;
     }
+    let p = report.phases;
     tracing::info!(
-        waiting_ms = report.phases.waiting_ms,
-        archive_ms = report.phases.archive_ms,
-        feedback_ms = report.phases.feedback_ms,
-        load_ms = report.phases.load_ms,
-        recompute_ms = report.phases.recompute_ms,
-        "where the writer's time went"
+        waiting_ms = p.waiting_ms.ms(),
+        archive_ms = p.archive_ms.ms(),
+        feedback_ms = p.feedback_ms.ms(),
+        load_ms = p.load_ms.ms(),
+        commit_ms = p.commit_ms.ms(),
+        recompute_ms = p.recompute_ms.ms(),
+        workers_read_validate_ms = p.workers_read_validate_ms.ms(),
+        workers_hash_ms = p.workers_hash_ms.ms(),
+        workers_annotate_ms = p.workers_annotate_ms.ms(),
+        "where the time went"
     );
     let new = report.new_files();
     store.finish_run(
@@ -469,6 +513,59 @@ fn skip(
         reason: why.to_string(),
     });
     Ok(())
+}
+
+/// Bytes of files read ahead of the writer: readers take before reading
+/// and wait while the budget is spent (one file alone always goes); the
+/// writer gives back as it takes files in hand.
+struct Budget {
+    /// Bytes taken and not given back; whether the writer is gone.
+    used: std::sync::Mutex<(u64, bool)>,
+    room: std::sync::Condvar,
+    cap: u64,
+}
+
+impl Budget {
+    fn new(cap: u64) -> Self {
+        Budget {
+            used: std::sync::Mutex::new((0, false)),
+            room: std::sync::Condvar::new(),
+            cap,
+        }
+    }
+
+    fn take(&self, n: u64) {
+        let mut g = self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !g.1 && g.0 > 0 && g.0.saturating_add(n) > self.cap {
+            g = self
+                .room
+                .wait(g)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        g.0 = g.0.saturating_add(n);
+    }
+
+    fn give(&self, n: u64) {
+        let mut g = self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.0 = g.0.saturating_sub(n);
+        self.room.notify_all();
+    }
+
+    /// No one will give any more: takers stop waiting.
+    fn close(&self) {
+        let mut g = self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.1 = true;
+        self.room.notify_all();
+    }
 }
 
 /// An inbox entry to read.
@@ -613,8 +710,12 @@ fn handle(
                 report: fr,
                 load,
                 annotated,
+                timing,
                 ..
             } = *judgement;
+            report.phases.workers_read_validate_ms += timing.read_validate;
+            report.phases.workers_hash_ms += timing.hash;
+            report.phases.workers_annotate_ms += timing.annotate;
             loaded.insert(fr.sha256.clone());
             let archived = timed(&mut report.phases.archive_ms, || {
                 store.archive.put(&fr.sha256, &file.bytes)
@@ -670,21 +771,32 @@ struct Pending {
 
 /// Files loaded together in one transaction (a group commit): one commit
 /// and one flush of the database's log for many files. A group is
-/// committed when it holds [`Batch::FILES`] files or [`Batch::ROWS`] rows,
-/// when its first file has waited [`Batch::WAIT`], and at the end of the
+/// committed when it holds `[archive] group_files` files or [`Batch::ROWS`]
+/// rows, when its first file has waited `group_secs`, and at the end of the
 /// run (also when it stops early). A run killed before the commit stores
 /// none of the group's files; the next run loads them.
-#[derive(Default)]
 struct Batch {
     pending: Vec<Pending>,
     rows: usize,
     since: Option<std::time::Instant>,
+    files: usize,
+    wait: std::time::Duration,
 }
 
 impl Batch {
-    const FILES: usize = 256;
     const ROWS: usize = 200_000;
-    const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// A group of `[archive] group_files` files at most (at least one),
+    /// committed after `group_secs` at most.
+    fn new(settings: &crate::config::ArchiveSettings) -> Self {
+        Batch {
+            pending: Vec::new(),
+            rows: 0,
+            since: None,
+            files: settings.group_files.max(1),
+            wait: std::time::Duration::from_secs(settings.group_secs),
+        }
+    }
 
     fn push(&mut self, p: Pending) {
         self.rows += p.report.totals().0;
@@ -693,9 +805,9 @@ impl Batch {
     }
 
     fn due(&self) -> bool {
-        self.pending.len() >= Self::FILES
+        self.pending.len() >= self.files
             || self.rows >= Self::ROWS
-            || self.since.is_some_and(|t| t.elapsed() >= Self::WAIT)
+            || self.since.is_some_and(|t| t.elapsed() >= self.wait)
     }
 
     /// Commits the group, then tells of each file (log, inbox removal,
@@ -724,7 +836,14 @@ impl Batch {
                 message: p.message.as_ref(),
             })
             .collect();
-        timed(&mut report.phases.load_ms, || store.load_files(&loads))?;
+        // The originals reach the disk before the database records them.
+        let archived: Vec<&Path> = pending.iter().map(|p| p.archived.as_path()).collect();
+        timed(&mut report.phases.archive_ms, || {
+            store.archive.sync(&archived)
+        })
+        .map_err(PipelineError::Archive)?;
+        let commit = timed(&mut report.phases.load_ms, || store.load_files(&loads))?;
+        report.phases.commit_ms += commit;
         for p in &pending {
             let fr = &p.report;
             if p.message.is_some() {

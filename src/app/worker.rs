@@ -91,6 +91,20 @@ pub struct Judgement {
     /// The worker ends after this answer (a reading thread may still run).
     #[serde(default)]
     retire: bool,
+    /// Where the worker's time went.
+    #[serde(default)]
+    pub timing: Timing,
+}
+
+/// A worker's time on one file.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// Reading and validating (one pass: rows are checked as they are read).
+    pub read_validate: std::time::Duration,
+    /// Hashing identities.
+    pub hash: std::time::Duration,
+    /// Making the annotated copy.
+    pub annotate: std::time::Duration,
 }
 
 /// How a file fared in its worker.
@@ -346,6 +360,7 @@ impl Pool {
                     load: None,
                     annotated: None,
                     retire: false,
+                    timing: Timing::default(),
                 }
             }
         }
@@ -460,11 +475,15 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
                     load: None,
                     annotated: None,
                     retire: false,
+                    timing: Timing::default(),
                 }
             }
         }
     };
+    let mut timing = Timing::default();
+    let clock = std::time::Instant::now();
     let mut report = validate::judge(&file, ctx);
+    timing.read_validate = clock.elapsed();
     // A reading thread stopped by the clock may still be running: this
     // worker ends after answering, which stops it.
     let retire = report.reason.as_deref().is_some_and(|r| {
@@ -474,12 +493,15 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
         .to_string()
     });
     let data = std::mem::take(&mut report.data);
+    let clock = std::time::Instant::now();
     let load = match key {
         Some(k) if report.verdict != crate::model::Verdict::FileRejected => {
             Some(LoadData::hash(data, k))
         }
         _ => None,
     };
+    timing.hash = clock.elapsed();
+    let clock = std::time::Instant::now();
     let annotated = if job.annotate {
         match crate::report::annotated_bytes(&report, &file, limits) {
             Ok(copy) => copy,
@@ -492,10 +514,12 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
     } else {
         None
     };
+    timing.annotate = clock.elapsed();
     Judgement {
         report,
         load,
         annotated,
         retire,
+        timing,
     }
 }

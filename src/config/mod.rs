@@ -237,6 +237,11 @@ pub struct ArchiveSettings {
     pub retention_days: u32,
     /// Remove a file from the inbox once it is safely archived.
     pub remove_from_inbox: bool,
+    /// Files archived and loaded together, in one transaction (a group
+    /// commit): a group is committed when it holds this many files,
+    /// 200,000 rows, or when its first file has waited `group_secs`.
+    pub group_files: usize,
+    pub group_secs: u64,
 }
 
 impl Default for ArchiveSettings {
@@ -244,6 +249,8 @@ impl Default for ArchiveSettings {
         ArchiveSettings {
             retention_days: 3650,
             remove_from_inbox: false,
+            group_files: 256,
+            group_secs: 2,
         }
     }
 }

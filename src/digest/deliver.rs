@@ -314,6 +314,20 @@ pub struct Delivery {
     pub outbox: Option<String>,
 }
 
+/// Puts a message in the outbox: a second name for the stored message
+/// when the two folders share a file system (nothing is copied), else a
+/// copy of its bytes. A message written again replaces its earlier copy.
+fn to_outbox(stored: &Path, target: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(target) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    if std::fs::hard_link(stored, target).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(stored, target).map(|_| ())
+}
+
 /// Delivers every due message. A temporary failure (server down, 4xx,
 /// timeout, authentication refused) leaves the message pending with an
 /// exponential backoff; a permanent one (5xx for that recipient) marks it
@@ -336,10 +350,12 @@ pub fn deliver_due(
     // Written to the outbox: marked sent together, at the end.
     let mut written = Vec::new();
     for m in due {
-        let bytes = std::fs::read(&m.eml_path).map_err(|source| DeliverError::Io {
-            what: format!("read {}", m.eml_path),
-            source,
-        })?;
+        let read = || {
+            std::fs::read(&m.eml_path).map_err(|source| DeliverError::Io {
+                what: format!("read {}", m.eml_path),
+                source,
+            })
+        };
         match &channel {
             Channel::Outbox(dir) => {
                 std::fs::create_dir_all(dir).map_err(|source| DeliverError::Io {
@@ -347,10 +363,10 @@ pub fn deliver_due(
                     source,
                 })?;
                 let target = dir.join(Path::new(&m.eml_path).file_name().unwrap_or_default());
-                if let Err(source) = std::fs::write(&target, &bytes) {
+                if let Err(source) = to_outbox(Path::new(&m.eml_path), &target) {
                     store.mark_sent(&written)?;
                     return Err(DeliverError::Io {
-                        what: format!("write {}", target.display()),
+                        what: format!("copy {} to {}", m.eml_path, target.display()),
                         source,
                     });
                 }
@@ -374,6 +390,7 @@ pub fn deliver_due(
                 };
                 let envelope = lettre::address::Envelope::new(Some(from.clone()), vec![to])
                     .map_err(|e| DeliverError::Build(e.to_string()))?;
+                let bytes = read()?;
                 store.set_message_state(&m.id, MessageState::Sending, None, None)?;
                 match t.send_raw(&envelope, &bytes) {
                     Ok(_) => {

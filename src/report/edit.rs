@@ -60,13 +60,14 @@ pub fn annotate_xlsx(bytes: &[u8], notes: &Notes) -> Option<Vec<u8>> {
     let notes = &notes;
     // Which styles rejected cells use, sheet by sheet.
     let mut edited_sheets: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut sheets_xml: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut sheets_xml: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
     let mut used_styles = BTreeSet::new();
     for (name, part) in &sheet_parts {
         if notes.get(name).is_some_and(|n| !n.is_empty()) {
             let xml = read(&mut zip, part)?;
-            used_styles.extend(styles_of_flagged(&xml, &notes[name])?);
-            sheets_xml.insert(part.clone(), xml);
+            let (styles, last) = survey(&xml, &notes[name])?;
+            used_styles.extend(styles);
+            sheets_xml.insert(part.clone(), (xml, last));
         }
     }
     if sheets_xml.is_empty() {
@@ -74,8 +75,11 @@ pub fn annotate_xlsx(bytes: &[u8], notes: &Notes) -> Option<Vec<u8>> {
     }
     let (styles, red_of, wrap) = add_red_styles(&styles, &used_styles)?;
     for (name, part) in &sheet_parts {
-        if let Some(xml) = sheets_xml.get(part) {
-            edited_sheets.insert(part.clone(), edit_sheet(xml, &notes[name], &red_of, wrap)?);
+        if let Some((xml, last)) = sheets_xml.get(part) {
+            edited_sheets.insert(
+                part.clone(),
+                edit_sheet(xml, *last, &notes[name], &red_of, wrap)?,
+            );
         }
     }
     // Copy the package, replacing the edited parts.
@@ -92,7 +96,9 @@ pub fn annotate_xlsx(bytes: &[u8], notes: &Notes) -> Option<Vec<u8>> {
             Some(data) => {
                 drop(entry);
                 let options = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Deflated);
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    // Fast: the copy is small and made for most files of a load.
+                    .compression_level(Some(1));
                 out.start_file(name, options).ok()?;
                 out.write_all(data).ok()?;
             }
@@ -163,11 +169,13 @@ fn sheet_parts(workbook: &[u8], rels: &[u8]) -> Option<Vec<(String, String)>> {
 
 /// `B12` → (row 12, column 1).
 fn cell_ref(r: &str) -> Option<(u32, u32)> {
-    let letters: String = r.chars().take_while(char::is_ascii_alphabetic).collect();
-    let row: u32 = r[letters.len()..].parse().ok()?;
+    let n = r.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let row: u32 = r[n..].parse().ok()?;
     let mut col = 0u32;
-    for c in letters.chars() {
-        col = col * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1);
+    for &c in &r.as_bytes()[..n] {
+        col = col
+            .checked_mul(26)?
+            .checked_add(u32::from(c.to_ascii_uppercase() - b'A') + 1)?;
     }
     (col > 0).then_some((row, col - 1))
 }
@@ -176,26 +184,40 @@ fn flagged(notes: &BTreeMap<u32, BTreeMap<Option<u32>, Vec<String>>>, row: u32, 
     notes.get(&row).is_some_and(|r| r.contains_key(&Some(col)))
 }
 
-/// The style indexes of the cells to paint red.
-fn styles_of_flagged(
+/// One pass over a worksheet: the style indexes of the cells to paint red,
+/// and the last column used anywhere (zero-based).
+fn survey(
     xml: &[u8],
     notes: &BTreeMap<u32, BTreeMap<Option<u32>, Vec<String>>>,
-) -> Option<BTreeSet<u32>> {
-    let mut out = BTreeSet::from([0]);
+) -> Option<(BTreeSet<u32>, u32)> {
+    let mut styles = BTreeSet::from([0]);
+    let mut last = 0u32;
     let mut r = reader(xml);
     loop {
         match r.read_event().ok()? {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "c" => {
-                let (row, col) = cell_ref(&attr(&e, "r")?)?;
+                let (row, col) = cell_ref(&raw_attr(&e, "r")?)?;
+                last = last.max(col);
                 if flagged(notes, row, col) {
-                    out.insert(attr(&e, "s").and_then(|s| s.parse().ok()).unwrap_or(0));
+                    styles.insert(style_of(&e));
                 }
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    Some(out)
+    Some((styles, last))
+}
+
+/// An attribute's raw value (cell references and style indexes hold no
+/// entities).
+fn raw_attr<'a>(e: &'a BytesStart<'_>, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+    e.try_get_attribute(key).ok().flatten().map(|a| a.value)
+}
+
+/// A cell's style index (0 when it has none).
+fn style_of(e: &BytesStart<'_>) -> u32 {
+    raw_attr(e, "s").and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// Byte range of the first `<tag ...>...</tag>` section, and of its
@@ -337,31 +359,23 @@ fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 
-/// The worksheet with its flagged cells red and a column of reasons.
+/// The worksheet with its flagged cells red and a column of reasons after
+/// `last`, the last column used. Rows without rejections are copied as
+/// they are, without being parsed.
 fn edit_sheet(
     xml: &[u8],
+    last: u32,
     notes: &BTreeMap<u32, BTreeMap<Option<u32>, Vec<String>>>,
     red_of: &BTreeMap<u32, u32>,
     wrap: u32,
 ) -> Option<Vec<u8>> {
-    // The reasons go after the last column used anywhere.
-    let mut last = 0u32;
-    let mut r = reader(xml);
-    loop {
-        match r.read_event().ok()? {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "c" => {
-                if let Some((_, c)) = attr(&e, "r").as_deref().and_then(cell_ref) {
-                    last = last.max(c);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
     let flagged_last = notes.values().flat_map(|r| r.keys()).flatten().max();
     let reasons_col = last.max(flagged_last.copied().unwrap_or(0)) + 1;
     let letters = crate::text::column_letter(reasons_col as usize);
     let mut out = Vec::with_capacity(xml.len() + 4096);
+    // Where the reader started in `xml` (it starts again after a row
+    // copied whole).
+    let mut base = 0usize;
     let mut r = reader(xml);
     let mut row: Option<u32> = None;
     // Flagged cells of the current row not met yet (missing from the XML).
@@ -376,9 +390,9 @@ fn edit_sheet(
         )
     };
     loop {
-        let before = r.buffer_position() as usize;
+        let before = base + r.buffer_position() as usize;
         let event = r.read_event().ok()?;
-        let after = r.buffer_position() as usize;
+        let after = base + r.buffer_position() as usize;
         let raw = &xml[before..after];
         match event {
             Event::Start(e) if e.local_name().as_ref() == "cols" => {
@@ -408,7 +422,19 @@ fn edit_sheet(
                 out.extend_from_slice(raw);
             }
             Event::Start(e) if e.local_name().as_ref() == "row" => {
-                row = attr(&e, "r").and_then(|v| v.parse().ok());
+                row = raw_attr(&e, "r").and_then(|v| v.parse().ok());
+                // A row without rejections, copied whole up to its end tag.
+                let unprefixed = e.name().as_ref() == "row";
+                if unprefixed && !row.is_some_and(|n| notes.contains_key(&n)) {
+                    if let Some(end) = memchr::memmem::find(&xml[after..], b"</row>") {
+                        let next = after + end + b"</row>".len();
+                        out.extend_from_slice(&xml[before..next]);
+                        row = None;
+                        base = next;
+                        r = reader(&xml[base..]);
+                        continue;
+                    }
+                }
                 pending = row
                     .and_then(|n| notes.get(&n))
                     .map(|r| r.keys().flatten().copied().collect())
@@ -416,7 +442,7 @@ fn edit_sheet(
                 out.extend_from_slice(raw);
             }
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "c" => {
-                let at = attr(&e, "r").as_deref().and_then(cell_ref);
+                let at = raw_attr(&e, "r").as_deref().and_then(cell_ref);
                 if let (Some(n), Some((_, col))) = (row, at) {
                     // Missing flagged cells before this one, in column order.
                     while let Some(&p) = pending.first().filter(|&&p| p < col) {
@@ -425,8 +451,7 @@ fn edit_sheet(
                     }
                     if pending.first() == Some(&col) {
                         pending.remove(0);
-                        let s = attr(&e, "s").and_then(|s| s.parse().ok()).unwrap_or(0);
-                        out.extend(set_attrs(raw, &[("s", red(s).to_string())]));
+                        out.extend(set_attrs(raw, &[("s", red(style_of(&e)).to_string())]));
                         continue;
                     }
                 }

@@ -23,7 +23,9 @@ fn private_dir(p: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename), mode 600.
+/// Writes `bytes` to `path` atomically (temporary file, rename), mode 600.
+/// Not flushed to the disk: [`Archive::sync`] does that for a whole group
+/// of files at once, before the database records them.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut opts = std::fs::OpenOptions::new();
@@ -35,7 +37,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut f = opts.open(&tmp)?;
     f.write_all(bytes)?;
-    f.sync_all()?;
+    drop(f);
     std::fs::rename(&tmp, path)
 }
 
@@ -52,13 +54,18 @@ impl Archive {
         self.root.join(sha256.get(..2).unwrap_or("00")).join(sha256)
     }
 
-    /// Stores the bytes (once; the same content is written only once).
+    /// Stores the bytes (once; the same content is written only once),
+    /// not yet flushed to the disk: call [`Archive::sync`] before recording
+    /// them. A file already there is trusted only if it holds these bytes
+    /// (a machine that lost power before the flush may have left it empty).
     ///
     /// # Errors
     /// I/O errors.
     pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.path_of(sha256);
-        if path.exists() {
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+            && crate::ingest::hash_file(&path).is_ok_and(|(h, _)| h == sha256)
+        {
             return Ok(path);
         }
         if let Some(dir) = path.parent() {
@@ -88,6 +95,39 @@ impl Archive {
             .join(format!("{}-{safe}", sha256.get(..12).unwrap_or(sha256)));
         write_private(&path, bytes)?;
         Ok(path)
+    }
+
+    /// Flushes files written by [`Archive::put`] (and their folders) to the
+    /// disk: one `syncfs` of the archive's file system on Linux, a flush
+    /// per file and folder elsewhere. One call for a group of files instead
+    /// of one per file.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn sync(&self, written: &[&Path]) -> std::io::Result<()> {
+        if written.is_empty() {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let root = std::fs::File::open(&self.root)?;
+            // SAFETY: `syncfs` only reads the descriptor, which `root` keeps open.
+            if unsafe { libc::syncfs(root.as_raw_fd()) } == 0 {
+                return Ok(());
+            }
+        }
+        let mut folders = std::collections::BTreeSet::new();
+        for p in written {
+            std::fs::File::open(p)?.sync_all()?;
+            if let Some(d) = p.parent() {
+                folders.insert(d.to_path_buf());
+            }
+        }
+        for d in folders {
+            std::fs::File::open(d)?.sync_all()?;
+        }
+        Ok(())
     }
 
     /// Deletes an archived original (after the retention period).

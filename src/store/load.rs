@@ -17,7 +17,7 @@ impl Store {
     /// # Errors
     /// SQL errors; nothing of the file is then stored.
     pub fn load_file(&mut self, f: &FileLoad<'_>) -> Result<()> {
-        self.load_files(std::slice::from_ref(f))
+        self.load_files(std::slice::from_ref(f)).map(|_| ())
     }
 
     /// Loads received files together in a single transaction (a group
@@ -26,11 +26,13 @@ impl Store {
     /// entry and the feedback message. Either every file of the group is
     /// stored or none. The originals must already be archived.
     ///
+    /// Returns how long the commit took.
+    ///
     /// # Errors
     /// SQL errors; nothing of the group is then stored.
-    pub fn load_files(&mut self, files: &[FileLoad<'_>]) -> Result<()> {
+    pub fn load_files(&mut self, files: &[FileLoad<'_>]) -> Result<std::time::Duration> {
         if files.is_empty() {
-            return Ok(());
+            return Ok(std::time::Duration::ZERO);
         }
         let tx = self.conn.transaction().ctx("begin file load")?;
         {
@@ -81,44 +83,60 @@ impl Store {
         insert_content(&tx, &content)?;
         tx.execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
+        let t = std::time::Instant::now();
         tx.commit().ctx("commit file load")?;
-        Ok(())
+        Ok(t.elapsed())
     }
 
-    /// Replaces what is stored of archived files by a new judgement of the
-    /// same bytes (after aliases, rules or the hash key changed), all in one
-    /// transaction: either every file is re-judged or none. Reception times
-    /// and history rows stay. With `fingerprint`, the new key's fingerprint
-    /// is recorded in the same transaction (a key rotation), and so are the
-    /// feedback `messages` about files whose verdict changed.
+    /// Starts replacing what is stored of archived files by a new judgement
+    /// of the same bytes (after aliases, rules or the hash key changed), in
+    /// one transaction: what is stored of `files` is cleared now, their new
+    /// judgements are added a group at a time ([`Reload::add`]), and
+    /// nothing is visible, nor kept after a crash, before [`Reload::finish`]
+    /// commits: either every file is re-judged or none. Reception times and
+    /// history rows stay.
     ///
     /// # Errors
     /// SQL errors; every file then stays as it was.
-    pub fn reload_files(
-        &mut self,
-        judged: &[(FileReport, Option<LoadData>)],
-        fingerprint: Option<&str>,
-        messages: &[NewMessage],
-    ) -> Result<()> {
+    pub fn begin_reload(&mut self, files: &[&str]) -> Result<Reload<'_>> {
         let tx = self.conn.transaction().ctx("begin reload")?;
-        for (report, load) in judged {
-            for table in [
-                "file_tables",
-                "rejections",
-                "job_seekers",
-                "companies",
-                "professionals",
-            ] {
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE sha256 = ?"),
-                    params![report.sha256],
-                )
-                .ctx("clear file content")?;
+        tx.execute_batch(include_str!("sql/reload_begin.sql"))
+            .ctx("stage reload")?;
+        {
+            let mut app = tx.appender("stage_reload").ctx("appender reload")?;
+            for sha in files {
+                app.append_row(params![sha]).ctx("append reloaded file")?;
             }
-            let (rows, accepted, rejected) = report.totals();
-            tx.execute(
-                include_str!("sql/update_file.sql"),
-                params![
+            app.flush().ctx("flush reloaded files")?;
+        }
+        tx.execute_batch(include_str!("sql/reload_clear.sql"))
+            .ctx("clear file content")?;
+        Ok(Reload { tx })
+    }
+}
+
+/// A re-import in progress: one open transaction (see
+/// [`Store::begin_reload`]). Dropped without [`Reload::finish`], it rolls
+/// back.
+pub struct Reload<'a> {
+    tx: duckdb::Transaction<'a>,
+}
+
+impl Reload<'_> {
+    /// Adds a group of re-judged files: their outcomes and their content.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn add(&mut self, judged: &[(FileReport, Option<LoadData>)]) -> Result<()> {
+        {
+            let mut app = self
+                .tx
+                .appender("stage_outcomes")
+                .ctx("appender outcomes")?;
+            for (report, load) in judged {
+                let (rows, accepted, rejected) = report.totals();
+                app.append_row(params![
+                    report.sha256,
                     report.format.map(|f| f.label()),
                     report.structure,
                     report.innovation,
@@ -133,22 +151,36 @@ impl Store {
                         .and_then(|l| l.declared_professionals)
                         .map(i64::from),
                     report.rejections_omitted as i64,
-                    report.sha256,
-                ],
-            )
-            .ctx("update file")?;
+                ])
+                .ctx("append outcome")?;
+            }
+            app.flush().ctx("flush outcomes")?;
         }
+        self.tx
+            .execute_batch(include_str!("sql/reload_apply.sql"))
+            .ctx("update files")?;
         let content: Vec<(&FileReport, Option<&LoadData>)> =
             judged.iter().map(|(r, l)| (r, l.as_ref())).collect();
-        insert_content(&tx, &content)?;
+        insert_content(&self.tx, &content)
+    }
+
+    /// Commits the re-import. With `fingerprint`, the new key's fingerprint
+    /// is recorded in the same transaction (a key rotation), and so are the
+    /// feedback `messages` about files whose verdict changed.
+    ///
+    /// # Errors
+    /// SQL errors; every file then stays as it was.
+    pub fn finish(self, fingerprint: Option<&str>, messages: &[NewMessage]) -> Result<()> {
         if let Some(fp) = fingerprint {
-            tx.execute(include_str!("sql/set_key_fingerprint.sql"), params![fp])
+            self.tx
+                .execute(include_str!("sql/set_key_fingerprint.sql"), params![fp])
                 .ctx("record key fingerprint")?;
         }
-        record_inbox_and_messages(&tx, &[], &messages.iter().collect::<Vec<_>>())?;
-        tx.execute(include_str!("sql/bump_state.sql"), [])
+        record_inbox_and_messages(&self.tx, &[], &messages.iter().collect::<Vec<_>>())?;
+        self.tx
+            .execute(include_str!("sql/bump_state.sql"), [])
             .ctx("bump state")?;
-        tx.commit().ctx("commit reload")?;
+        self.tx.commit().ctx("commit reload")?;
         Ok(())
     }
 }

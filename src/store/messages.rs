@@ -325,22 +325,17 @@ impl Store {
             .conn
             .unchecked_transaction()
             .ctx("begin marking sent")?;
+        tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS stage_sent (id VARCHAR);")
+            .ctx("stage sent")?;
         {
-            let mut stmt = tx
-                .prepare(include_str!("sql/set_message_state.sql"))
-                .ctx("prepare message state")?;
+            let mut app = tx.appender("stage_sent").ctx("appender sent")?;
             for id in ids {
-                stmt.execute(params![
-                    MessageState::Sent,
-                    0i64,
-                    None::<String>,
-                    None::<NaiveDateTime>,
-                    true,
-                    id
-                ])
-                .ctx("update message")?;
+                app.append_row(params![id]).ctx("append sent")?;
             }
+            app.flush().ctx("flush sent")?;
         }
+        tx.execute_batch(include_str!("sql/mark_sent.sql"))
+            .ctx("mark sent")?;
         tx.commit().ctx("commit marking sent")?;
         Ok(())
     }

@@ -28,6 +28,7 @@ use crate::identity::LoadData;
 use crate::validate::FileReport;
 
 pub use archive::Archive;
+pub use load::Reload;
 pub use messages::{FileSummary, MessageRow};
 pub use queries::{FileRow, RunRow};
 pub use recompute::Publication;

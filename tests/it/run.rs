@@ -102,12 +102,24 @@ fn a_run_killed_at_any_point_ends_with_the_same_figures() {
     // run gets to its end; then check the round and start another on a
     // fresh folder, until more than fifty runs were killed. Workers die
     // with their parent.
+    // Files are loaded in groups (one transaction each): every other
+    // round uses groups of 7 files, so that kills land between, during and
+    // after many group commits, not only around one.
     let mut killed = 0;
     let mut rounds = 0;
+    let mut partial = 0;
     while killed < 55 && rounds < 12 {
         rounds += 1;
         let dir = tempfile::tempdir().unwrap();
         let config = temp_config(dir.path());
+        if rounds % 2 == 0 {
+            let text = std::fs::read_to_string(&config).unwrap();
+            std::fs::write(
+                &config,
+                text.replace("group_files = 256", "group_files = 7"),
+            )
+            .unwrap();
+        }
         drop_into(&dir.path().join("inbox"), &files);
         let mut delay_ms = 15 + (rounds * 23) % 60;
         loop {
@@ -125,6 +137,11 @@ fn a_run_killed_at_any_point_ends_with_the_same_figures() {
             child.kill().unwrap();
             child.wait().unwrap();
             killed += 1;
+            let (loaded, whole) = files_wholly_loaded(dir.path());
+            assert_eq!(loaded, whole, "after a kill, a file is partly loaded");
+            if loaded > 0 && loaded < 250 {
+                partial += 1;
+            }
             delay_ms += 70;
         }
         check_after_kills(dir.path(), &config);
@@ -133,6 +150,49 @@ fn a_run_killed_at_any_point_ends_with_the_same_figures() {
         killed >= 50,
         "only {killed} runs could be killed in {rounds} rounds"
     );
+    assert!(
+        partial >= 3,
+        "only {partial} kills left some groups loaded and others not"
+    );
+}
+
+/// How many files the database holds, and how many of them wholly: their
+/// stored rows are their accepted rows and their feedback is queued.
+fn files_wholly_loaded(dir: &std::path::Path) -> (i64, i64) {
+    let db = dir.join("data/essaim.duckdb");
+    if !db.exists() {
+        return (0, 0);
+    }
+    let conn = duckdb::Connection::open(&db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT table_name FROM duckdb_tables()")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    if !tables.iter().any(|t| t == "files") {
+        return (0, 0);
+    }
+    // The registry's copy is made by the first recomputation: before it,
+    // only the rows are checked.
+    let feedback = if tables.iter().any(|t| t == "ref_structures") {
+        "AND (coalesce(f.structure, '') NOT IN (SELECT code FROM ref_structures) OR EXISTS (SELECT 1 FROM messages m WHERE m.kind = 'feedback' AND m.id LIKE '%-' || left(f.sha256, 16) || '-%'))"
+    } else {
+        ""
+    };
+    conn.query_row(
+        &format!(
+            "SELECT count(*), count(*) FILTER (WHERE f.rows_accepted = coalesce(j.n, 0) + coalesce(c.n, 0) + coalesce(p.n, 0) {feedback})
+             FROM files f
+             LEFT JOIN (SELECT sha256, count(*) n FROM job_seekers GROUP BY 1) j USING (sha256)
+             LEFT JOIN (SELECT sha256, count(*) n FROM companies GROUP BY 1) c USING (sha256)
+             LEFT JOIN (SELECT sha256, count(*) n FROM professionals GROUP BY 1) p USING (sha256)"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
 }
 
 /// After runs killed at any point: a run finishes the work with the

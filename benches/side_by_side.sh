@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Side by side on ../shared/bench's data: the floor (bare calamine), essaim,
+# and the polars + fastexcel + DuckDB script a user would write instead,
+# interleaved round by round on the same generated files; prints each one's
+# median wall time and peak memory (RSS, the largest process of its tree).
+#
+#   benches/side_by_side.sh                  # 3 rounds, ten years: 65 x 40 x 200
+#   benches/side_by_side.sh --runs 5 --structures 65 --periods 40 --rows 200
+#
+# Needs python3 (a virtual environment with ../shared/bench/requirements.txt
+# is made once under $CARGO_TARGET_DIR; without it, the polars column is
+# left out) and GNU time. Builds essaim and the floor in release mode.
+#
+# essaim reads its inbox folder, not dated subfolders: the generator's
+# `inbox/<date>/<file>` is fed as successive runs (each file's first
+# sending, then its resubmissions), and essaim's time is their sum.
+set -euo pipefail
+
+runs=3 structures=65 periods=40 rows=200 seed=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs=$2; shift 2 ;;
+        --structures) structures=$2; shift 2 ;;
+        --periods) periods=$2; shift 2 ;;
+        --rows) rows=$2; shift 2 ;;
+        --seed) seed=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${ESSAIM_SHARED_BENCH:-$here/../shared/bench}
+[ -d "$shared" ] || { echo "no $shared (set ESSAIM_SHARED_BENCH)" >&2; exit 2; }
+shared=$(cd "$shared" && pwd)
+target=${CARGO_TARGET_DIR:-$here/target}
+work=$target/essaim-bench/side-$structures-$periods-$rows-$seed
+mkdir -p "$work"
+TIME=/usr/bin/time
+[ -x $TIME ] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 2; }
+
+# Python for the generator and the peer.
+venv=$target/essaim-bench/venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q -r "$shared/requirements.txt" \
+        || echo "warning: could not install the peer's packages; the polars column is left out" >&2
+fi
+py=$venv/bin/python
+peer=yes
+"$py" -c "import polars, fastexcel, duckdb" 2>/dev/null || peer=no
+
+# Data, once.
+if [ ! -f "$work/data/expected.json" ]; then
+    echo "generating $structures x $periods x $rows into $work/data" >&2
+    rm -rf "$work/data"
+    "$py" "$shared/gen_workbooks.py" --no-aliases --out "$work/data" --structures "$structures" \
+        --periods "$periods" --rows "$rows" --seed "$seed" >&2
+fi
+
+# essaim's registry: innovations by code (a structure code's prefix).
+cfg=$work/cfg
+rm -rf "$cfg" "$work/in"
+mkdir -p "$cfg"
+"$py" - "$work/data" "$cfg" <<'EOF'
+import csv, sys, os
+src, cfg = sys.argv[1], sys.argv[2]
+structures = list(csv.DictReader(open(os.path.join(src, "structures.csv"), encoding="utf-8")))
+code_of = {}
+for s in structures:
+    code_of.setdefault(s["innovation"], s["code"].split("-")[0])
+phases = {r["innovation"]: r["phase"] for r in csv.DictReader(open(os.path.join(src, "innovations.csv"), encoding="utf-8"))}
+with open(os.path.join(cfg, "innovations.csv"), "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["code", "nom", "phase"])
+    for name, code in code_of.items():
+        w.writerow([code, name, phases.get(name, "essaimage")])
+with open(os.path.join(cfg, "structures.csv"), "w", newline="", encoding="utf-8") as f:
+    w = csv.DictWriter(f, fieldnames=list(structures[0].keys()))
+    w.writeheader()
+    for s in structures:
+        s = dict(s)
+        s["innovation"] = code_of[s["innovation"]]
+        w.writerow(s)
+EOF
+# The k-th sending of a file name goes to in/k (hard links, in date order).
+"$py" - "$work/data/inbox" "$work/in" <<'EOF'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+seen = {}
+for day in sorted(os.listdir(src)):
+    d = os.path.join(src, day)
+    entries = sorted(os.listdir(d)) if os.path.isdir(d) else []
+    for name in entries:
+        k = seen.get(name, 0) + 1
+        seen[name] = k
+        os.makedirs(os.path.join(dst, str(k)), exist_ok=True)
+        os.link(os.path.join(d, name), os.path.join(dst, str(k), name))
+EOF
+passes=$(ls "$work/in" | sort -n)
+for k in $passes; do
+    sed -e "s|^inbox = .*|inbox = \"$work/in/$k\"|" \
+        -e "s|^data = .*|data = \"$work/essaim-data\"|" \
+        -e "s|^innovations = .*|innovations = \"$cfg/innovations.csv\"|" \
+        -e "s|^structures = .*|structures = \"$cfg/structures.csv\"|" \
+        -e '/^"Jeun_ESS_Créative"/d' \
+        "$here/config/essaim.toml" > "$cfg/essaim-$k.toml"
+done
+
+echo "building essaim and the floor (release)" >&2
+(cd "$here" && cargo build --release --bin essaim >&2)
+essaim=$target/release/essaim
+floor_target=${FLOOR_TARGET_DIR:-$target/floor-target}
+(cd "$shared/floor" && CARGO_TARGET_DIR=$floor_target cargo build --release >&2)
+floor=$floor_target/release/floor
+
+# One measurement: "seconds KiB" of a command (its tree's largest process).
+measure() {
+    local out
+    out=$($TIME -f "%e %M" "$@" 2>&1 >/dev/null | tail -1)
+    echo "$out"
+}
+declare -a t_floor t_essaim t_peer m_floor m_essaim m_peer
+for r in $(seq 1 "$runs"); do
+    read -r t m < <(measure "$floor" "$work/data/inbox")
+    t_floor+=("$t"); m_floor+=("$m")
+    rm -rf "$work/essaim-data"
+    total=0 peak=0
+    for k in $passes; do
+        read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run)
+        total=$(echo "$total + $t" | bc)
+        [ "$m" -gt "$peak" ] && peak=$m
+    done
+    t_essaim+=("$total"); m_essaim+=("$peak")
+    if [ "$peer" = yes ]; then
+        rm -f "$work/peer.duckdb"
+        read -r t m < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
+        t_peer+=("$t"); m_peer+=("$m")
+    fi
+    echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}")
+printf '\n%s rounds, %s files (%s x %s x %s), medians:\n' "$runs" \
+    "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows"
+printf '| %-34s | %8s | %9s | %9s |\n' "" "time" "peak RSS" "x floor"
+printf '| %-34s | %7.2fs | %6d MiB | %9s |\n' "floor (calamine, read every cell)" "$mf" $(( $(median "${m_floor[@]}") / 1024 )) "1.00"
+printf '| %-34s | %7.2fs | %6d MiB | %9.2f |\n' "essaim (empty database, end to end)" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
+if [ "$peer" = yes ]; then
+    mp=$(median "${t_peer[@]}")
+    printf '| %-34s | %7.2fs | %6d MiB | %9.2f |\n' "polars + fastexcel + DuckDB" "$mp" $(( $(median "${m_peer[@]}") / 1024 )) "$(echo "$mp / $mf" | bc -l)"
+    printf 'essaim is %.2fx faster than the polars script\n' "$(echo "$mp / $me" | bc -l)"
+fi
