@@ -351,6 +351,7 @@ pub fn run(
     let first_seen = store.first_seen(&listed, now)?;
     let known: HashSet<String> = store.known_hashes()?;
     let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
+    let archive = store.archive.clone();
     let mut loaded: HashSet<String> = HashSet::new();
     let mut batch = Batch::new(&config.archive);
     let mut failure = None;
@@ -361,6 +362,7 @@ pub fn run(
         // them (one larger file goes alone) wait for the writer.
         let (tx, rx) = mpsc::sync_channel::<(usize, Judged)>(32);
         let known = &known;
+        let archive = &archive;
         let candidates = &candidates;
         let pool = &pool;
         scope.spawn(move || {
@@ -376,7 +378,7 @@ pub fn run(
                         return;
                     }
                     ahead.take(c.size);
-                    let judged = read_and_judge(&c.path, config, known, pool);
+                    let judged = read_and_judge(&c.path, config, known, pool, archive);
                     let _ = tx.send((i, judged));
                 });
         });
@@ -580,7 +582,8 @@ struct Candidate {
 /// A file after the parallel stage.
 enum Judged {
     New {
-        file: SourceFile,
+        /// Where the original was archived (not yet flushed to the disk).
+        archived: std::io::Result<PathBuf>,
         judgement: Box<Judgement>,
     },
     Duplicate {
@@ -606,7 +609,13 @@ fn display_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn read_and_judge(path: &Path, config: &Config, known: &HashSet<String>, pool: &Pool) -> Judged {
+fn read_and_judge(
+    path: &Path,
+    config: &Config,
+    known: &HashSet<String>,
+    pool: &Pool,
+    archive: &crate::store::Archive,
+) -> Judged {
     match SourceFile::open(path, &config.limits) {
         Ok(file) => {
             if known.contains(&file.sha256) {
@@ -617,8 +626,23 @@ fn read_and_judge(path: &Path, config: &Config, known: &HashSet<String>, pool: &
             }
             // The annotated copy goes with the structure's feedback.
             let judgement = pool.judge_file(&file, config.email.feedback);
+            // Archived here, in parallel, rather than by the writer: the
+            // archive is content-addressed, so a copy made for a file the
+            // run then does not record is the same copy the next run makes.
+            // The writer flushes a group's copies to the disk before its
+            // commit.
+            let archived = archive.put(&file.sha256, &file.bytes);
+            if archived.is_ok() && judgement.report.verdict == Verdict::FileRejected {
+                if let Err(e) =
+                    archive.quarantine(&file.sha256, &judgement.report.name, &file.bytes)
+                {
+                    // The original is archived all the same: the quarantine
+                    // copy is for operators to look at, never fatal.
+                    tracing::warn!(file = %crate::text::printable(&file.name, 120), error = %e, "no quarantine copy");
+                }
+            }
             Judged::New {
-                file,
+                archived,
                 judgement: Box::new(judgement),
             }
         }
@@ -705,7 +729,10 @@ fn handle(
                 .files
                 .push(FileOutcome::refused(name, sha256, reason));
         }
-        Judged::New { file, judgement } => {
+        Judged::New {
+            archived,
+            judgement,
+        } => {
             let Judgement {
                 report: fr,
                 load,
@@ -717,17 +744,7 @@ fn handle(
             report.phases.workers_hash_ms += timing.hash;
             report.phases.workers_annotate_ms += timing.annotate;
             loaded.insert(fr.sha256.clone());
-            let archived = timed(&mut report.phases.archive_ms, || {
-                store.archive.put(&fr.sha256, &file.bytes)
-            })
-            .map_err(PipelineError::Archive)?;
-            if fr.verdict == Verdict::FileRejected {
-                if let Err(e) = store.archive.quarantine(&fr.sha256, &fr.name, &file.bytes) {
-                    // The original is archived all the same: the quarantine
-                    // copy is for operators to look at, never fatal.
-                    tracing::warn!(file = %crate::text::printable(&fr.name, 120), error = %e, "no quarantine copy");
-                }
-            }
+            let archived = archived.map_err(PipelineError::Archive)?;
             // The feedback is written before the load and recorded in the
             // same transaction: a file is never loaded without it.
             let message = if h.config.email.feedback {
