@@ -87,7 +87,7 @@ fn national(figures: &[Figure], name: &str) -> Option<f64> {
 
 pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
-    let before = store.latest_figures()?;
+    let before = store.latest_national_figures()?;
     let scope = args.scope();
     let (count, changes, after) = if args.dry_run {
         // Work on a copy of the database; the real one only records the request.
@@ -99,7 +99,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             let mut copy = Store::open(&tmp)?;
             let run_id = copy.begin_run("reimport", Some(&args.reason))?;
             let (count, changes) = reimport_into(config, &mut copy, &args.selection(), run_id)?;
-            let after = copy.latest_figures()?;
+            let after = copy.latest_national_figures()?;
             Ok::<_, crate::cli::CliError>((count, changes, after))
         })();
         let _ = std::fs::remove_dir_all(&tmp);
@@ -113,7 +113,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
         store.record_reimport(run_id, &scope, &args.reason, false)?;
         store.finish_run(run_id, "ok", count, 0, 0, 0)?;
         super::refresh_snapshot(&store);
-        (count, changes, store.latest_figures()?)
+        (count, changes, store.latest_national_figures()?)
     };
     let mut out = std::io::stdout().lock();
     let what = if args.dry_run {

@@ -39,7 +39,7 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
     let report = run::run(config, &mut store, &opts)?;
     let mail = crate::app::notify::after_run(config, &store, &report, args.digest);
     super::refresh_snapshot(&store);
-    let figures = store.latest_figures()?;
+    let figures = store.latest_national_figures()?;
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {

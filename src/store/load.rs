@@ -102,13 +102,7 @@ impl Store {
         let tx = self.conn.transaction().ctx("begin reload")?;
         tx.execute_batch(include_str!("sql/reload_begin.sql"))
             .ctx("stage reload")?;
-        {
-            let mut app = tx.appender("stage_reload").ctx("appender reload")?;
-            for sha in files {
-                app.append_row(params![sha]).ctx("append reloaded file")?;
-            }
-            app.flush().ctx("flush reloaded files")?;
-        }
+        super::stage_keys(&tx, "stage_reload", files)?;
         tx.execute_batch(include_str!("sql/reload_clear.sql"))
             .ctx("clear file content")?;
         Ok(Reload { tx })

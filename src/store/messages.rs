@@ -88,12 +88,29 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn figures_of(&self, run_id: i64) -> Result<Vec<Figure>> {
+        self.figures_where(run_id, None)
+    }
+
+    /// The national figures of the latest recomputation (what `run` and
+    /// `reimport` print: reading every scope's figures was most of a run
+    /// with nothing new).
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub fn latest_national_figures(&self) -> Result<Vec<Figure>> {
+        match self.latest_figures_run()? {
+            Some(run) => self.figures_where(run, Some("national")),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn figures_where(&self, run_id: i64, scope_kind: Option<&str>) -> Result<Vec<Figure>> {
         let mut stmt = self
             .conn
             .prepare(include_str!("sql/figures_of.sql"))
             .ctx("prepare figures of run")?;
         let rows = stmt
-            .query_map(params![run_id], |r| {
+            .query_map(params![run_id, scope_kind], |r| {
                 Ok(Figure {
                     indicator: r.get(0)?,
                     scope_kind: r.get(1)?,
@@ -327,13 +344,7 @@ impl Store {
             .ctx("begin marking sent")?;
         tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS stage_sent (id VARCHAR);")
             .ctx("stage sent")?;
-        {
-            let mut app = tx.appender("stage_sent").ctx("appender sent")?;
-            for id in ids {
-                app.append_row(params![id]).ctx("append sent")?;
-            }
-            app.flush().ctx("flush sent")?;
-        }
+        super::stage_keys(&tx, "stage_sent", ids)?;
         tx.execute_batch(include_str!("sql/mark_sent.sql"))
             .ctx("mark sent")?;
         tx.commit().ctx("commit marking sent")?;

@@ -167,3 +167,17 @@ impl Store {
         &self.conn
     }
 }
+
+/// Appends `keys` to a one-column staging table (`table`, made by the
+/// caller), to be joined by a statement that works on all of them at once.
+fn stage_keys<K: duckdb::ToSql>(
+    tx: &duckdb::Transaction<'_>,
+    table: &str,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<()> {
+    let mut app = tx.appender(table).ctx("appender stage")?;
+    for k in keys {
+        app.append_row([k]).ctx("append staged key")?;
+    }
+    app.flush().ctx("flush stage")
+}
