@@ -114,14 +114,15 @@ pub struct RunReport {
     pub phases: Phases,
 }
 
-/// Where a run's time went, in milliseconds. The writer's own time:
-/// waiting for files judged by the workers, archiving originals (and
-/// flushing them to the disk a group at a time), writing feedback, loading
+/// Where a run's time went, in milliseconds. The writer's own time (wall
+/// clock): waiting for files judged by the workers, flushing archived
+/// originals to the disk a group at a time, writing feedback, loading
 /// groups of files into the database (`load_ms`, of which `commit_ms`
-/// committing them), recomputing the figures. And the workers' time,
+/// committing them), recomputing the figures. And the workers' CPU time,
 /// summed over the workers, which run in parallel with the writer and each
-/// other: reading and validating (one pass: rows are checked as they are
-/// read), hashing identities, making annotated copies.
+/// other: reading (parsing cells into rows, on a reading thread),
+/// validating the rows as they come, hashing identities, making annotated
+/// copies.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Phases {
     pub waiting_ms: Ms,
@@ -130,7 +131,8 @@ pub struct Phases {
     pub load_ms: Ms,
     pub commit_ms: Ms,
     pub recompute_ms: Ms,
-    pub workers_read_validate_ms: Ms,
+    pub workers_read_ms: Ms,
+    pub workers_validate_ms: Ms,
     pub workers_hash_ms: Ms,
     pub workers_annotate_ms: Ms,
 }
@@ -482,7 +484,8 @@ pub fn run(
         load_ms = p.load_ms.ms(),
         commit_ms = p.commit_ms.ms(),
         recompute_ms = p.recompute_ms.ms(),
-        workers_read_validate_ms = p.workers_read_validate_ms.ms(),
+        workers_read_ms = p.workers_read_ms.ms(),
+        workers_validate_ms = p.workers_validate_ms.ms(),
         workers_hash_ms = p.workers_hash_ms.ms(),
         workers_annotate_ms = p.workers_annotate_ms.ms(),
         "where the time went"
@@ -740,7 +743,8 @@ fn handle(
                 timing,
                 ..
             } = *judgement;
-            report.phases.workers_read_validate_ms += timing.read_validate;
+            report.phases.workers_read_ms += timing.read;
+            report.phases.workers_validate_ms += timing.validate;
             report.phases.workers_hash_ms += timing.hash;
             report.phases.workers_annotate_ms += timing.annotate;
             loaded.insert(fr.sha256.clone());

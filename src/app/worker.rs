@@ -96,11 +96,14 @@ pub struct Judgement {
     pub timing: Timing,
 }
 
-/// A worker's time on one file.
+/// A worker's CPU time on one file, by stage (reading runs on a thread of
+/// its own while the rows read are validated: each thread's own CPU time).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Timing {
-    /// Reading and validating (one pass: rows are checked as they are read).
-    pub read_validate: std::time::Duration,
+    /// Reading: opening the file, parsing cells into rows.
+    pub read: std::time::Duration,
+    /// Validating the rows read.
+    pub validate: std::time::Duration,
     /// Hashing identities.
     pub hash: std::time::Duration,
     /// Making the annotated copy.
@@ -480,10 +483,18 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
             }
         }
     };
+    use std::sync::atomic::Ordering;
     let mut timing = Timing::default();
-    let clock = std::time::Instant::now();
+    let cpu = crate::ingest::thread_cpu_time;
+    let read_before = crate::ingest::READING_CPU_NANOS.load(Ordering::Relaxed);
+    let clock = cpu();
     let mut report = validate::judge(&file, ctx);
-    timing.read_validate = clock.elapsed();
+    timing.validate = cpu().saturating_sub(clock);
+    timing.read = std::time::Duration::from_nanos(
+        crate::ingest::READING_CPU_NANOS
+            .load(Ordering::Relaxed)
+            .saturating_sub(read_before),
+    );
     // A reading thread stopped by the clock may still be running: this
     // worker ends after answering, which stops it.
     let retire = report.reason.as_deref().is_some_and(|r| {
@@ -493,15 +504,15 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
         .to_string()
     });
     let data = std::mem::take(&mut report.data);
-    let clock = std::time::Instant::now();
+    let clock = cpu();
     let load = match key {
         Some(k) if report.verdict != crate::model::Verdict::FileRejected => {
             Some(LoadData::hash(data, k))
         }
         _ => None,
     };
-    timing.hash = clock.elapsed();
-    let clock = std::time::Instant::now();
+    timing.hash = cpu().saturating_sub(clock);
+    let clock = cpu();
     let annotated = if job.annotate {
         match crate::report::annotated_bytes(&report, &file, limits) {
             Ok(copy) => copy,
@@ -514,7 +525,7 @@ pub fn judge(job: Job<'_>, ctx: &Context<'_>, key: Option<&HashKey>, limits: &Li
     } else {
         None
     };
-    timing.annotate = clock.elapsed();
+    timing.annotate = cpu().saturating_sub(clock);
     Judgement {
         report,
         load,

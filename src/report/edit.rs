@@ -65,7 +65,8 @@ pub fn annotate_xlsx(bytes: &[u8], notes: &Notes) -> Option<Vec<u8>> {
     for (name, part) in &sheet_parts {
         if notes.get(name).is_some_and(|n| !n.is_empty()) {
             let xml = read(&mut zip, part)?;
-            let (styles, last) = survey(&xml, &notes[name])?;
+            let (styles, last) =
+                survey_bytes(&xml, &notes[name]).or_else(|| survey(&xml, &notes[name]))?;
             used_styles.extend(styles);
             sheets_xml.insert(part.clone(), (xml, last));
         }
@@ -207,6 +208,63 @@ fn survey(
         }
     }
     Some((styles, last))
+}
+
+/// [`survey`] without an XML parser: the cells' start tags found by their
+/// bytes (`<c` and a space), their `r` and `s` read in place. Several
+/// times faster; `None` (the caller then runs [`survey`]) for a sheet
+/// whose elements carry a namespace prefix. Text cannot hold a `<`, so
+/// nothing but a tag is met; a comment or CDATA looking like a cell could
+/// only widen the column count or add an unused red style.
+fn survey_bytes(
+    xml: &[u8],
+    notes: &BTreeMap<u32, BTreeMap<Option<u32>, Vec<String>>>,
+) -> Option<(BTreeSet<u32>, u32)> {
+    memchr::memmem::find(xml, b"<sheetData")?;
+    let mut styles = BTreeSet::from([0]);
+    let mut last = 0u32;
+    for at in memchr::memmem::find_iter(xml, b"<c") {
+        let rest = &xml[at + 2..];
+        if !rest.first().is_some_and(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let tag = &rest[..memchr::memchr(b'>', rest)?];
+        let (row, col) = cell_ref(std::str::from_utf8(attr_bytes(tag, b"r")?).ok()?)?;
+        last = last.max(col);
+        if flagged(notes, row, col) {
+            styles.insert(
+                attr_bytes(tag, b"s")
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+                    .unwrap_or(0),
+            );
+        }
+    }
+    Some((styles, last))
+}
+
+/// The value of attribute `key` in the inside of a start tag, as written.
+fn attr_bytes<'a>(tag: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let trim = |b: &'a [u8]| &b[b.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+    let mut from = 0;
+    while let Some(k) = memchr::memmem::find(&tag[from..], key) {
+        let at = from + k;
+        from = at + key.len();
+        if at == 0 || !tag[at - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let after = trim(&tag[from..]);
+        if after.first() != Some(&b'=') {
+            continue;
+        }
+        let value = trim(&after[1..]);
+        let quote = *value.first()?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let end = memchr::memchr(quote, &value[1..])?;
+        return Some(&value[1..=end]);
+    }
+    None
 }
 
 /// An attribute's raw value (cell references and style indexes hold no
@@ -486,6 +544,33 @@ fn edit_sheet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_survey_finds_what_the_parser_finds() {
+        let sheet = br#"<worksheet><dimension ref="A1:C3"/><sheetData>
+<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="4"/></row>
+<row r="2"><c s="7" r="B2"><v>1</v></c><c
+  r = 'D2' s="9"><is><t>a &lt;c r="Z9"&gt; b</t></is></c></row>
+<row r="3"><c r="C3" s="2"><v>3</v></c></row></sheetData></worksheet>"#;
+        let mut notes: BTreeMap<u32, BTreeMap<Option<u32>, Vec<String>>> = BTreeMap::new();
+        notes
+            .entry(2)
+            .or_default()
+            .insert(Some(1), vec!["x".into()]);
+        notes
+            .entry(2)
+            .or_default()
+            .insert(Some(3), vec!["y".into()]);
+        notes.entry(3).or_default().insert(None, vec!["z".into()]);
+        let fast = survey_bytes(sheet, &notes).unwrap();
+        assert_eq!(fast, survey(sheet, &notes).unwrap());
+        assert_eq!(fast, (BTreeSet::from([0, 7, 9]), 3));
+        // Prefixed elements: left to the parser.
+        assert_eq!(
+            survey_bytes(b"<x:worksheet><x:sheetData><x:row r=\"1\"><x:c r=\"A1\"/></x:row></x:sheetData></x:worksheet>", &notes),
+            None
+        );
+    }
 
     #[test]
     fn references_and_letters_round_trip() {
