@@ -369,20 +369,33 @@ pub fn run(
         let pool = &pool;
         scope.spawn(move || {
             let cancel = opts.cancel.clone();
-            candidates
-                .par_iter()
-                .enumerate()
-                .for_each_with(tx, |tx, (i, c)| {
-                    if cancel
-                        .as_ref()
-                        .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
-                    {
-                        return;
-                    }
-                    ahead.take(c.size);
-                    let judged = read_and_judge(&c.path, config, known, pool, archive);
-                    let _ = tx.send((i, judged));
-                });
+            let work = || {
+                candidates
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(tx, |tx, (i, c)| {
+                        if cancel
+                            .as_ref()
+                            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+                        {
+                            return;
+                        }
+                        ahead.take(c.size);
+                        let judged = read_and_judge(&c.path, config, known, pool, archive);
+                        let _ = tx.send((i, judged));
+                    });
+            };
+            // Two reading threads a worker: while one waits for a worker's
+            // answer, the other reads, hashes and archives the next file,
+            // so that workers are not left idle between files.
+            match rayon::ThreadPoolBuilder::new()
+                .num_threads(2 * rayon::current_num_threads())
+                .thread_name(|i| format!("essaim-read-{i}"))
+                .build()
+            {
+                Ok(readers) => readers.install(work),
+                Err(_) => work(),
+            }
         });
         // A progress bar for people at a terminal, over every file of the
         // inbox (those unchanged since the last run are done already);

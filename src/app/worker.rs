@@ -135,13 +135,55 @@ impl Worker {
     }
 }
 
-/// Workers shared by the threads that judge files; one is started when
-/// none is idle, and a dead one is replaced by the next file.
+/// Workers shared by the threads that judge files: one is started when
+/// none is idle, up to one per core (a thread that finds them all busy
+/// waits for one, so that more threads than workers can read and archive
+/// files while the workers judge), and a dead one is replaced by the next
+/// file.
 pub struct Pool {
     exe: PathBuf,
     setup: Vec<u8>,
     limits: Limits,
-    idle: Mutex<Vec<Worker>>,
+    slots: Mutex<Slots>,
+    freed: std::sync::Condvar,
+    max: usize,
+}
+
+/// Idle workers, and how many are alive (idle or lent).
+struct Slots {
+    idle: Vec<Worker>,
+    live: usize,
+}
+
+/// A worker lent to one file. Given back when it answered well; killed
+/// otherwise, whatever path the caller takes (its slot is then free).
+struct Lease<'a> {
+    pool: &'a Pool,
+    worker: Option<Worker>,
+}
+
+impl Lease<'_> {
+    fn give_back(mut self) {
+        if let Some(w) = self.worker.take() {
+            self.pool.slots().idle.push(w);
+            self.pool.freed.notify_one();
+        }
+    }
+
+    fn kill(mut self) -> Option<ExitStatus> {
+        let status = self.worker.take().and_then(Worker::kill);
+        self.pool.gone();
+        status
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.kill();
+            self.pool.gone();
+        }
+    }
 }
 
 /// Writes one frame without copying the body again.
@@ -210,7 +252,12 @@ impl Pool {
             exe,
             setup,
             limits: config.limits.clone(),
-            idle: Mutex::new(Vec::new()),
+            slots: Mutex::new(Slots {
+                idle: Vec::new(),
+                live: 0,
+            }),
+            freed: std::sync::Condvar::new(),
+            max: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         }
     }
 
@@ -274,11 +321,48 @@ impl Pool {
         })
     }
 
-    fn take(&self) -> std::io::Result<Worker> {
-        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
-        match idle {
-            Some(w) => Ok(w),
-            None => self.spawn(),
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A worker's slot is free (it was killed or could not start).
+    fn gone(&self) {
+        let mut slots = self.slots();
+        slots.live = slots.live.saturating_sub(1);
+        self.freed.notify_one();
+    }
+
+    /// An idle worker, a new one if fewer than `max` are alive, else the
+    /// next one given back.
+    fn take(&self) -> std::io::Result<Lease<'_>> {
+        let mut slots = self.slots();
+        loop {
+            if let Some(w) = slots.idle.pop() {
+                return Ok(Lease {
+                    pool: self,
+                    worker: Some(w),
+                });
+            }
+            if slots.live < self.max {
+                slots.live += 1;
+                drop(slots);
+                return match self.spawn() {
+                    Ok(w) => Ok(Lease {
+                        pool: self,
+                        worker: Some(w),
+                    }),
+                    Err(e) => {
+                        self.gone();
+                        Err(e)
+                    }
+                };
+            }
+            slots = self
+                .freed
+                .wait(slots)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 
@@ -298,20 +382,23 @@ impl Pool {
                     continue;
                 }
             };
-            if let Err(e) = write_frame(&mut w.stdin, &body) {
+            let Some(worker) = w.worker.as_mut() else {
+                continue;
+            };
+            if let Err(e) = write_frame(&mut worker.stdin, &body) {
                 let status = w.kill();
                 last = format!("worker gone before the file was sent ({e}, {status:?})");
                 continue;
             }
             let wait = Duration::from_secs(self.limits.file_timeout_secs + GRACE_SECS);
             let started = Instant::now();
-            return match w.frames.recv_timeout(wait) {
+            return match worker.frames.recv_timeout(wait) {
                 Ok(Ok(answer)) => match postcard::from_bytes::<Judgement>(&answer) {
                     Ok(j) => {
                         if j.retire {
                             w.kill();
-                        } else if let Ok(mut idle) = self.idle.lock() {
-                            idle.push(w);
+                        } else {
+                            w.give_back();
                         }
                         Outcome::Judged(Box::new(j))
                     }
@@ -405,11 +492,9 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        if let Ok(mut idle) = self.idle.lock() {
-            for w in idle.drain(..) {
-                // Closing its input ends a worker; kill in case it is busy.
-                w.kill();
-            }
+        for w in self.slots().idle.drain(..) {
+            // Closing its input ends a worker; kill in case it is busy.
+            w.kill();
         }
     }
 }

@@ -129,6 +129,14 @@ fn a_long_job_is_not_started_twice_and_sigterm_leaves_a_consistent_database() {
     let dir = tempfile::tempdir().unwrap();
     let config = temp_config(dir.path());
     per_second(&config);
+    // A commit a file: the first run lasts several seconds (250 commits),
+    // and SIGTERM lands between commits.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("group_files = 256", "group_files = 1"),
+    )
+    .unwrap();
     drop_into(&dir.path().join("inbox"), &fixture_files("figures"));
     let log = dir.path().join("serve.log");
     let mut child = serve(&config, &log);
