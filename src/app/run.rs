@@ -388,6 +388,9 @@ pub fn run(
             // Two reading threads a worker: while one waits for a worker's
             // answer, the other reads, hashes and archives the next file,
             // so that workers are not left idle between files.
+            if candidates.is_empty() {
+                return;
+            }
             match rayon::ThreadPoolBuilder::new()
                 .num_threads(2 * rayon::current_num_threads())
                 .thread_name(|i| format!("essaim-read-{i}"))
@@ -717,7 +720,7 @@ fn handle(
         }
         Judged::Duplicate { name, sha256 } => {
             tracing::info!(file = %crate::text::printable(&name, 120), "same bytes as a file already received; nothing changes");
-            store.record_inbox(&c.key_path, c.size, c.stamp, &sha256)?;
+            batch.seen(c, sha256.clone());
             report.files.push(FileOutcome::duplicate(name, sha256));
         }
         Judged::TooLarge {
@@ -811,6 +814,9 @@ struct Pending {
 /// none of the group's files; the next run loads them.
 struct Batch {
     pending: Vec<Pending>,
+    /// Inbox entries holding bytes already stored (path, size, change
+    /// time, sha256), recorded with the group.
+    seen: Vec<(String, u64, NaiveDateTime, String)>,
     rows: usize,
     since: Option<std::time::Instant>,
     files: usize,
@@ -825,6 +831,7 @@ impl Batch {
     fn new(settings: &crate::config::ArchiveSettings) -> Self {
         Batch {
             pending: Vec::new(),
+            seen: Vec::new(),
             rows: 0,
             since: None,
             files: settings.group_files.max(1),
@@ -838,8 +845,15 @@ impl Batch {
         self.pending.push(p);
     }
 
+    /// An inbox entry whose bytes are already stored.
+    fn seen(&mut self, c: &Candidate, sha256: String) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.seen
+            .push((c.key_path.clone(), c.size, c.stamp, sha256));
+    }
+
     fn due(&self) -> bool {
-        self.pending.len() >= self.files
+        self.pending.len() + self.seen.len() >= self.files
             || self.rows >= Self::ROWS
             || self.since.is_some_and(|t| t.elapsed() >= self.wait)
     }
@@ -854,10 +868,15 @@ impl Batch {
     ) -> Result<(), PipelineError> {
         let pending = std::mem::take(&mut self.pending);
         self.rows = 0;
+        let seen = std::mem::take(&mut self.seen);
         self.since = None;
-        if pending.is_empty() {
+        if pending.is_empty() && seen.is_empty() {
             return Ok(());
         }
+        let seen: Vec<(&str, u64, NaiveDateTime, &str)> = seen
+            .iter()
+            .map(|(path, size, stamp, sha)| (path.as_str(), *size, *stamp, sha.as_str()))
+            .collect();
         let loads: Vec<FileLoad<'_>> = pending
             .iter()
             .map(|p| FileLoad {
@@ -876,7 +895,9 @@ impl Batch {
             store.archive.sync(&archived)
         })
         .map_err(PipelineError::Archive)?;
-        let commit = timed(&mut report.phases.load_ms, || store.load_files(&loads))?;
+        let commit = timed(&mut report.phases.load_ms, || {
+            store.load_files(&loads, &seen)
+        })?;
         report.phases.commit_ms += commit;
         for p in &pending {
             let fr = &p.report;

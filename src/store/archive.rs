@@ -71,7 +71,9 @@ impl Archive {
         {
             return Ok(path);
         }
-        if let Some(dir) = path.parent() {
+        // The folders are made owner-only once, when first needed (not
+        // again for every file).
+        if let Some(dir) = path.parent().filter(|d| !d.is_dir()) {
             private_dir(&self.root)?;
             private_dir(dir)?;
         }

@@ -170,26 +170,6 @@ impl Store {
             .ctx("read known hashes")
     }
 
-    /// Remembers what an inbox path held.
-    ///
-    /// # Errors
-    /// SQL errors.
-    pub fn record_inbox(
-        &self,
-        path: &str,
-        size: u64,
-        modified: NaiveDateTime,
-        sha256: &str,
-    ) -> Result<()> {
-        self.conn
-            .execute(
-                include_str!("sql/record_inbox.sql"),
-                params![path, size as i64, modified, sha256],
-            )
-            .ctx("record inbox entry")?;
-        Ok(())
-    }
-
     /// Archived files matching a re-import scope: hash prefix or name,
     /// structure, period, innovation, or all (`None`s).
     ///

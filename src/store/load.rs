@@ -17,25 +17,31 @@ impl Store {
     /// # Errors
     /// SQL errors; nothing of the file is then stored.
     pub fn load_file(&mut self, f: &FileLoad<'_>) -> Result<()> {
-        self.load_files(std::slice::from_ref(f)).map(|_| ())
+        self.load_files(std::slice::from_ref(f), &[]).map(|_| ())
     }
 
     /// Loads received files together in a single transaction (a group
     /// commit): for each, its history row, the tables it carries, its
     /// rejections, its records (identities already keyed hashes), the inbox
-    /// entry and the feedback message. Either every file of the group is
-    /// stored or none. The originals must already be archived.
+    /// entry and the feedback message; with them, the inbox entries `seen`
+    /// of files whose bytes are already stored (path, size, change time,
+    /// sha256). Either every file of the group is stored or none. The
+    /// originals must already be archived.
     ///
     /// Returns how long the commit took.
     ///
     /// # Errors
     /// SQL errors; nothing of the group is then stored.
-    pub fn load_files(&mut self, files: &[FileLoad<'_>]) -> Result<std::time::Duration> {
-        if files.is_empty() {
+    pub fn load_files(
+        &mut self,
+        files: &[FileLoad<'_>],
+        seen: &[(&str, u64, NaiveDateTime, &str)],
+    ) -> Result<std::time::Duration> {
+        if files.is_empty() && seen.is_empty() {
             return Ok(std::time::Duration::ZERO);
         }
         let tx = self.conn.transaction().ctx("begin file load")?;
-        {
+        if !files.is_empty() {
             // History rows, inbox entries and messages through appenders
             // (a statement a file was most of a group's time).
             let mut app = tx.appender("files").ctx("appender files")?;
@@ -75,14 +81,18 @@ impl Store {
                 let (path, size, stamp) = f.inbox?;
                 Some((path, size, stamp, f.report.sha256.as_str()))
             })
+            .chain(seen.iter().copied())
             .collect();
         let messages: Vec<&NewMessage> = files.iter().filter_map(|f| f.message).collect();
         record_inbox_and_messages(&tx, &inbox, &messages)?;
-        let content: Vec<(&FileReport, Option<&LoadData>)> =
-            files.iter().map(|f| (f.report, f.load)).collect();
-        insert_content(&tx, &content)?;
-        tx.execute(include_str!("sql/bump_state.sql"), [])
-            .ctx("bump state")?;
+        if !files.is_empty() {
+            let content: Vec<(&FileReport, Option<&LoadData>)> =
+                files.iter().map(|f| (f.report, f.load)).collect();
+            insert_content(&tx, &content)?;
+            // Only new content changes the figures.
+            tx.execute(include_str!("sql/bump_state.sql"), [])
+                .ctx("bump state")?;
+        }
         let t = std::time::Instant::now();
         tx.commit().ctx("commit file load")?;
         Ok(t.elapsed())

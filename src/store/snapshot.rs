@@ -33,12 +33,6 @@ impl Store {
         if target.exists() && self.meta("snapshot_version")? == Some(version.to_string()) {
             return Ok(false);
         }
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO meta VALUES ('snapshot_version', ?)",
-                duckdb::params![version.to_string()],
-            )
-            .ctx("record snapshot version")?;
         self.checkpoint()?;
         let io = |what: &str, source| StoreError::Io {
             what: format!("{what} {}", dir.display()),
@@ -48,6 +42,14 @@ impl Store {
         let tmp = dir.join(format!("{DB_FILE}.tmp"));
         std::fs::copy(&self.path, &tmp).map_err(|e| io("copy into", e))?;
         std::fs::rename(&tmp, &target).map_err(|e| io("rename in", e))?;
+        // Recorded once the copy is in place: a copy that failed is tried
+        // again by the next writing command.
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta VALUES ('snapshot_version', ?)",
+                duckdb::params![version.to_string()],
+            )
+            .ctx("record snapshot version")?;
         Ok(true)
     }
 
