@@ -8,6 +8,7 @@ use duckdb::params;
 use crate::identity::LoadData;
 use crate::validate::FileReport;
 
+use super::keys::KeyNumbers;
 use super::{Ctx, FileLoad, NewMessage, Result, Store};
 
 impl Store {
@@ -88,7 +89,8 @@ impl Store {
         if !files.is_empty() {
             let content: Vec<(&FileReport, Option<&LoadData>)> =
                 files.iter().map(|f| (f.report, f.load)).collect();
-            insert_content(&tx, &content)?;
+            let keys = KeyNumbers::checked(&mut self.keys, &tx)?;
+            insert_content(&tx, &content, keys)?;
             // Only new content changes the figures.
             tx.execute(include_str!("sql/bump_state.sql"), [])
                 .ctx("bump state")?;
@@ -115,7 +117,10 @@ impl Store {
         super::stage_keys(&tx, "stage_reload", files)?;
         tx.execute_batch(include_str!("sql/reload_clear.sql"))
             .ctx("clear file content")?;
-        Ok(Reload { tx })
+        Ok(Reload {
+            tx,
+            keys: &mut self.keys,
+        })
     }
 }
 
@@ -124,6 +129,9 @@ impl Store {
 /// back.
 pub struct Reload<'a> {
     tx: duckdb::Transaction<'a>,
+    /// The store's key numbers (checked against the table before use, so
+    /// a rollback leaves nothing wrong in them).
+    keys: &'a mut Option<KeyNumbers>,
 }
 
 impl Reload<'_> {
@@ -165,7 +173,8 @@ impl Reload<'_> {
             .ctx("update files")?;
         let content: Vec<(&FileReport, Option<&LoadData>)> =
             judged.iter().map(|(r, l)| (r, l.as_ref())).collect();
-        insert_content(&self.tx, &content)
+        let keys = KeyNumbers::checked(self.keys, &self.tx)?;
+        insert_content(&self.tx, &content, keys)
     }
 
     /// Commits the re-import. With `fingerprint`, the new key's fingerprint
@@ -231,7 +240,11 @@ fn record_inbox_and_messages(
 /// The job seekers of files, as Arrow columns through one appender: a
 /// column at a time rather than a value at a time (the row appender's
 /// per-value binding was most of a load's time).
-fn append_job_seekers(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -> Result<()> {
+fn append_job_seekers(
+    tx: &duckdb::Transaction<'_>,
+    loads: &[(&str, &LoadData)],
+    keys: &mut KeyNumbers,
+) -> Result<()> {
     use std::sync::Arc;
 
     use duckdb::arrow::array::{
@@ -248,6 +261,15 @@ fn append_job_seekers(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)])
     if rows.is_empty() {
         return Ok(());
     }
+    // The keys' numbers, given to new keys in the order of their rows.
+    let mut number = |key: Option<&str>| key.map(|k| keys.number(k)).transpose();
+    let mut id_no = Vec::with_capacity(rows.len());
+    let mut name_no = Vec::with_capacity(rows.len());
+    for (_, j) in &rows {
+        id_no.push(number(j.identity.by_id.as_deref())?);
+        name_no.push(number(j.identity.by_name.as_deref())?);
+    }
+    keys.append_new(tx)?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let day = |d: chrono::NaiveDate| (d - epoch).num_days() as i32;
     let text = |f: &dyn Fn(&crate::identity::SeekerRow) -> Option<&str>| -> ArrayRef {
@@ -289,9 +311,8 @@ fn append_job_seekers(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)])
                 .map(|(_, j)| Some(j.situation.is_employment()))
                 .collect::<BooleanArray>(),
         ),
-        // id_no and name_no: numbered at the next recomputation.
-        Arc::new(Int64Array::from(vec![None::<i64>; rows.len()])),
-        Arc::new(Int64Array::from(vec![None::<i64>; rows.len()])),
+        Arc::new(Int64Array::from(id_no)),
+        Arc::new(Int64Array::from(name_no)),
     ];
     let batch = RecordBatch::try_from_iter(
         [
@@ -325,6 +346,7 @@ fn append_job_seekers(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)])
 fn insert_content(
     tx: &duckdb::Transaction<'_>,
     files: &[(&FileReport, Option<&LoadData>)],
+    keys: &mut KeyNumbers,
 ) -> Result<()> {
     use crate::model::records::Listed;
     {
@@ -362,7 +384,7 @@ fn insert_content(
         }
         app.flush().ctx("flush file_tables")?;
     }
-    append_job_seekers(tx, &loads)?;
+    append_job_seekers(tx, &loads, keys)?;
     {
         let mut app = tx.appender("companies").ctx("appender companies")?;
         for (sha256, load) in &loads {

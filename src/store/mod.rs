@@ -10,6 +10,7 @@
 
 mod archive;
 mod export;
+mod keys;
 mod ledger;
 mod load;
 mod messages;
@@ -85,6 +86,8 @@ pub struct Store {
     pub archive: Archive,
     /// Random, made with the database: part of every Message-ID.
     pub database_id: String,
+    /// Identity keys' numbers, read when a load first needs them.
+    keys: Option<keys::KeyNumbers>,
 }
 
 /// When a file was received: the start of the run that first listed it,
@@ -159,6 +162,7 @@ impl Store {
             archive: Archive::new(data),
             path,
             database_id: String::new(),
+            keys: None,
         }
     }
 

@@ -36,11 +36,13 @@ impl Store {
     /// # Errors
     /// SQL errors; the previous figures then stay.
     pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
-        // Key numbers for the rows loaded since the last time, in their own
-        // transaction (they change no figure; a recomputation killed after
-        // them finds them done), then written into the database with the
+        // Key numbers for rows loaded without them (by an older version:
+        // loads number keys now, `store::keys`), in their own transaction
+        // (they change no figure; a recomputation killed after them finds
+        // them done), then written into the database with the
         // loads' log: that memory is then free for the recomputation,
         // under the memory limit.
+        let started = std::time::Instant::now();
         {
             let tx = self.conn.transaction().ctx("begin key numbering")?;
             let unnumbered: i64 = tx
@@ -57,7 +59,15 @@ impl Store {
             }
             tx.commit().ctx("commit key numbering")?;
         }
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "identity keys numbered"
+        );
         self.checkpoint()?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "checkpointed before the recomputation"
+        );
         let tx = self.conn.transaction().ctx("begin recomputation")?;
         let t0 = std::time::Instant::now();
         let phase = |what: &str| {
@@ -101,10 +111,8 @@ impl Store {
         tx.execute_batch("DROP TABLE seeker_rows;")
             .ctx("drop current rows")?;
         phase("latest");
-        // The scoped views, computed once for every indicator: temporary
-        // tables of the same names, which the indicators' SQL then reads
-        // (DuckDB planned the nested views of professionals.sql into
-        // hundreds of MiB).
+        // The files' scopes, computed once for every indicator
+        // (recompute/scoped.sql).
         tx.execute_batch(include_str!("recompute/scoped.sql"))
             .ctx("scoped current files")?;
         for ind in crate::indicators::REGISTRY {

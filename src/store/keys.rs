@@ -1,0 +1,190 @@
+//! Identity keys numbered as rows are loaded: the writer keeps every key's
+//! number in memory (32 bytes and a number a key), gives a key seen for the
+//! first time the next number, and appends the rows with their numbers and
+//! the new keys to `identity_keys` in the load's own transaction. Numbering
+//! them afterwards in SQL (two UPDATEs over every new row, one key
+//! at a time through the primary key's index) was a second of a ten-year
+//! load.
+//!
+//! The memory is a cache of the table, checked against it before each use:
+//! when the table's largest number is not the one the cache expects (a
+//! transaction that numbered keys rolled back, or the recomputation
+//! numbered rows loaded by an older version), the cache is read again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use duckdb::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
+use duckdb::arrow::record_batch::RecordBatch;
+
+use super::{Ctx, Result, StoreError};
+
+/// A key's 32 bytes (the keys are hex HMAC-SHA256).
+type Key = [u8; 32];
+
+/// Every identity key's number, as far as it is committed or being
+/// committed by the transaction in progress.
+#[derive(Debug, Default)]
+pub struct KeyNumbers {
+    numbers: HashMap<Key, i64>,
+    /// The largest number given.
+    largest: i64,
+    /// Keys numbered since the cache was last checked: (number, hex key),
+    /// appended to `identity_keys` by [`KeyNumbers::append_new`].
+    new: Vec<(i64, String)>,
+}
+
+fn decode(key: &str) -> Result<Key> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(key, &mut out).map_err(|e| {
+        StoreError::Unsupported(format!(
+            "an identity key is not 64 hexadecimal digits ({e})"
+        ))
+    })?;
+    Ok(out)
+}
+
+impl KeyNumbers {
+    /// The cache, read again from `identity_keys` unless it matches it.
+    pub fn checked<'c>(
+        cache: &'c mut Option<KeyNumbers>,
+        tx: &duckdb::Transaction<'_>,
+    ) -> Result<&'c mut KeyNumbers> {
+        let largest: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(key_no), 0) FROM identity_keys",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("largest key number")?;
+        let stale = cache
+            .as_ref()
+            .is_none_or(|c| c.largest != largest || !c.new.is_empty());
+        if stale {
+            *cache = Some(KeyNumbers::read(tx, largest)?);
+        }
+        cache
+            .as_mut()
+            .ok_or_else(|| StoreError::Unsupported("no key numbers".into()))
+    }
+
+    fn read(tx: &duckdb::Transaction<'_>, largest: i64) -> Result<KeyNumbers> {
+        let mut numbers = HashMap::new();
+        let mut stmt = tx
+            .prepare("SELECT key, key_no FROM identity_keys")
+            .ctx("prepare identity keys")?;
+        for batch in stmt.query_arrow([]).ctx("read identity keys")? {
+            let keys = batch.column(0).as_any().downcast_ref::<StringArray>();
+            let nos = batch.column(1).as_any().downcast_ref::<Int64Array>();
+            let (Some(keys), Some(nos)) = (keys, nos) else {
+                return Err(StoreError::Unsupported(
+                    "identity_keys: unexpected column types".into(),
+                ));
+            };
+            if keys.null_count() > 0 || nos.null_count() > 0 {
+                return Err(StoreError::Unsupported(
+                    "identity_keys: a key or number is NULL".into(),
+                ));
+            }
+            numbers.reserve(keys.len());
+            for i in 0..keys.len() {
+                numbers.insert(decode(keys.value(i))?, nos.value(i));
+            }
+        }
+        Ok(KeyNumbers {
+            numbers,
+            largest,
+            new: Vec::new(),
+        })
+    }
+
+    /// The number of `key`, given now if it has none.
+    pub fn number(&mut self, key: &str) -> Result<i64> {
+        let k = decode(key)?;
+        if let Some(n) = self.numbers.get(&k) {
+            return Ok(*n);
+        }
+        self.largest += 1;
+        self.numbers.insert(k, self.largest);
+        self.new.push((self.largest, key.to_string()));
+        Ok(self.largest)
+    }
+
+    /// Appends the keys numbered since the last call to `identity_keys`,
+    /// in the caller's transaction.
+    pub fn append_new(&mut self, tx: &duckdb::Transaction<'_>) -> Result<()> {
+        if self.new.is_empty() {
+            return Ok(());
+        }
+        let keys: StringArray = self.new.iter().map(|(_, k)| Some(k.as_str())).collect();
+        let nos: Int64Array = self.new.iter().map(|(n, _)| Some(*n)).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("key", Arc::new(keys) as ArrayRef),
+            ("key_no", Arc::new(nos) as ArrayRef),
+        ])
+        .map_err(|e| StoreError::Unsupported(format!("identity keys as Arrow: {e}")))?;
+        let mut app = tx
+            .appender("identity_keys")
+            .ctx("appender identity_keys")?;
+        app.append_record_batch(batch)
+            .ctx("append identity keys")?;
+        app.flush().ctx("flush identity_keys")?;
+        self.new.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_keeps_its_number_and_a_new_one_gets_the_next() {
+        let mut k = KeyNumbers {
+            largest: 7,
+            ..KeyNumbers::default()
+        };
+        let a = "ab".repeat(32);
+        let b = "cd".repeat(32);
+        assert_eq!(k.number(&a).unwrap(), 8);
+        assert_eq!(k.number(&b).unwrap(), 9);
+        assert_eq!(k.number(&a).unwrap(), 8);
+        assert_eq!(k.new.len(), 2);
+        assert!(k.number("not hex").is_err());
+    }
+
+    #[test]
+    fn numbers_given_in_a_transaction_rolled_back_are_given_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let conn = store.connection();
+        let mut cache = None;
+        let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+        {
+            let tx = conn.unchecked_transaction().unwrap();
+            let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
+            assert_eq!((k.number(&a).unwrap(), k.number(&b).unwrap()), (1, 2));
+            k.append_new(&tx).unwrap();
+            tx.rollback().unwrap();
+        }
+        let tx = conn.unchecked_transaction().unwrap();
+        let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
+        assert_eq!(k.number(&b).unwrap(), 1, "the cache was read again");
+        k.append_new(&tx).unwrap();
+        tx.commit().unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
+        assert_eq!((k.number(&b).unwrap(), k.number(&a).unwrap()), (1, 2));
+        k.append_new(&tx).unwrap();
+        tx.commit().unwrap();
+        let stored: Vec<(String, i64)> = conn
+            .prepare("SELECT key, key_no FROM identity_keys ORDER BY key_no")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(stored, vec![(b.clone(), 1), (a.clone(), 2)]);
+    }
+}
