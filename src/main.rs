@@ -12,7 +12,21 @@ use essaim::cli::CliError;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// No transparent huge pages for this process and the workers it starts
+/// (the flag is inherited): mimalloc asks for them, and every thread's
+/// first allocation then made the kernel clear 2 MiB, once per file read
+/// since each file is read on a thread of its own (a fifth of the system
+/// time of a first load, and 10 % of its peak memory).
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    no_huge_pages();
     // A worker process reading one file (see `essaim::app::worker`).
     if std::env::args_os()
         .nth(1)

@@ -32,9 +32,9 @@ COMMENT ON COLUMN rejections.row_number IS 'Numéro de ligne dans le tableur.';
 COMMENT ON COLUMN rejections.col IS 'Lettre de colonne.';
 COMMENT ON COLUMN rejections.reason IS 'Motif du rejet, en français.';
 
-COMMENT ON TABLE job_seekers IS 'Les lignes acceptées des feuilles Demandeurs d''emploi. Aucune identité : seulement des empreintes HMAC (key_id, key_name). Les figures ne lisent que les lignes des fichiers courants (current_job_seekers).';
-COMMENT ON COLUMN job_seekers.key_id IS 'HMAC-SHA256 de l''identifiant France Travail (jamais l''identifiant lui-même).';
-COMMENT ON COLUMN job_seekers.key_name IS 'HMAC-SHA256 du nom, du prénom et de la date de naissance.';
+COMMENT ON TABLE job_seekers IS 'Les lignes acceptées des feuilles Demandeurs d''emploi. Aucune identité : seulement les numéros de leurs empreintes HMAC (id_no, name_no ; identity_keys). Les figures ne lisent que les lignes des fichiers courants (current_job_seekers).';
+COMMENT ON COLUMN job_seekers.id_no IS 'Numéro (identity_keys.key_no) de l''empreinte HMAC-SHA256 de l''identifiant France Travail (jamais l''identifiant lui-même).';
+COMMENT ON COLUMN job_seekers.name_no IS 'Numéro (identity_keys.key_no) de l''empreinte HMAC-SHA256 du nom, du prénom et de la date de naissance.';
 COMMENT ON COLUMN job_seekers.entry IS 'Date d''entrée dans le dispositif.';
 COMMENT ON COLUMN job_seekers.unemployment_months IS 'Durée de chômage à l''entrée, en mois (DELD : 12 et plus, macro is_deld).';
 COMMENT ON COLUMN job_seekers.situation IS 'Situation à la sortie, ou En cours.';
@@ -50,7 +50,7 @@ COMMENT ON TABLE professionals IS 'Les lignes acceptées des feuilles Profession
 COMMENT ON COLUMN professionals.key IS 'HMAC-SHA256 du nom, du prénom et de l''organisme.';
 
 COMMENT ON TABLE persons IS 'Personnes : les empreintes (identity_keys.key_no) reliées par une même ligne forment une personne, numérotée par sa plus petite clé.';
-COMMENT ON TABLE identity_keys IS 'Numéro de chaque empreinte d''identité (key_no), attribué à la première rencontre.';
+COMMENT ON TABLE identity_keys IS 'Numéro de chaque empreinte d''identité HMAC-SHA256 (key_no), attribué à la première rencontre.';
 
 COMMENT ON TABLE indicator_values IS 'Les chiffres de chaque recalcul (run_id), bruts : les petits effectifs n''y sont pas masqués. Ne publiez que ce que publie essaim export.';
 COMMENT ON COLUMN indicator_values.run_id IS 'Exécution qui a recalculé les chiffres.';

@@ -250,7 +250,6 @@ fn append_job_seekers(
     use duckdb::arrow::array::{
         ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray,
     };
-    use duckdb::arrow::record_batch::RecordBatch;
 
     use crate::model::records::Listed;
 
@@ -282,8 +281,6 @@ fn append_job_seekers(
                 .map(|(_, j)| j.row as i32)
                 .collect::<Int32Array>(),
         ),
-        text(&|j| j.identity.by_id.as_deref()),
-        text(&|j| j.identity.by_name.as_deref()),
         text(&|j| j.sex.map(Listed::label)),
         text(&|j| Some(j.postal_code.as_str())),
         Arc::new(Date32Array::from(
@@ -314,41 +311,105 @@ fn append_job_seekers(
         Arc::new(Int64Array::from(id_no)),
         Arc::new(Int64Array::from(name_no)),
     ];
-    let batch = RecordBatch::try_from_iter(
-        [
-            "sha256",
-            "row_number",
-            "key_id",
-            "key_name",
-            "sex",
-            "postal_code",
-            "entry",
-            "unemployment_months",
-            "education",
-            "situation",
-            "exit_date",
-            "is_exit",
-            "is_employment",
-            "id_no",
-            "name_no",
-        ]
-        .into_iter()
-        .zip(columns),
-    )
-    .map_err(|e| super::StoreError::Unsupported(format!("job seekers as Arrow: {e}")))?;
-    let mut app = tx.appender("job_seekers").ctx("appender job_seekers")?;
-    app.append_record_batch(batch).ctx("append job seekers")?;
-    app.flush().ctx("flush job_seekers")?;
-    Ok(())
+    let names = [
+        "sha256",
+        "row_number",
+        "sex",
+        "postal_code",
+        "entry",
+        "unemployment_months",
+        "education",
+        "situation",
+        "exit_date",
+        "is_exit",
+        "is_employment",
+        "id_no",
+        "name_no",
+    ];
+    append_arrow(tx, "job_seekers", names.into_iter().zip(columns))
 }
 
-/// The rejections and records of files, through one appender per table.
+/// The companies of files, as Arrow columns through one appender.
+fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -> Result<()> {
+    use std::sync::Arc;
+
+    use duckdb::arrow::array::{ArrayRef, BooleanArray, Int32Array, StringArray};
+
+    use crate::model::records::{CompanyId, Listed};
+
+    let rows: Vec<(&str, &crate::model::records::Company)> = loads
+        .iter()
+        .flat_map(|(sha, l)| l.companies.iter().map(move |c| (*sha, c)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let text = |f: &dyn Fn(&crate::model::records::Company) -> Option<&str>| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, c)| f(c)).collect::<StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|(_, c)| c.row as i32)
+                .collect::<Int32Array>(),
+        ),
+        text(&|c| match &c.id {
+            CompanyId::Siret(s) => Some(s.as_str()),
+            CompanyId::Siren(_) => None,
+        }),
+        text(&|c| Some(c.id.siren())),
+        text(&|c| Some(c.name.as_str())),
+        text(&|c| Some(Listed::label(c.kind))),
+        Arc::new(
+            rows.iter()
+                .map(|(_, c)| Some(c.kind.is_company_or_private_partner()))
+                .collect::<BooleanArray>(),
+        ),
+        text(&|c| Some(Listed::label(c.engagement))),
+        text(&|c| c.postal_code.as_ref().map(|p| p.as_str())),
+        Arc::new(
+            rows.iter()
+                .map(|(_, c)| c.hires.and_then(|h| i32::try_from(h).ok()))
+                .collect::<Int32Array>(),
+        ),
+    ];
+    let names = [
+        "sha256",
+        "row_number",
+        "siret",
+        "siren",
+        "name",
+        "kind",
+        "counts_as_company",
+        "engagement",
+        "postal_code",
+        "hires",
+    ];
+    append_arrow(tx, "companies", names.into_iter().zip(columns))
+}
+
+/// Appends named Arrow columns to `table` through one appender.
+fn append_arrow<'n>(
+    tx: &duckdb::Transaction<'_>,
+    table: &str,
+    columns: impl IntoIterator<Item = (&'n str, duckdb::arrow::array::ArrayRef)>,
+) -> Result<()> {
+    let batch = duckdb::arrow::record_batch::RecordBatch::try_from_iter(columns)
+        .map_err(|e| super::StoreError::Unsupported(format!("{table} as Arrow: {e}")))?;
+    let mut app = tx.appender(table).ctx(&format!("appender {table}"))?;
+    app.append_record_batch(batch)
+        .ctx(&format!("append to {table}"))?;
+    app.flush().ctx(&format!("flush {table}"))
+}
+
+/// The rejections and records of files, through one appender per table
+/// (Arrow columns for the large ones).
 fn insert_content(
     tx: &duckdb::Transaction<'_>,
     files: &[(&FileReport, Option<&LoadData>)],
     keys: &mut KeyNumbers,
 ) -> Result<()> {
-    use crate::model::records::Listed;
     {
         let mut app = tx.appender("rejections").ctx("appender rejections")?;
         for (report, _) in files {
@@ -385,31 +446,7 @@ fn insert_content(
         app.flush().ctx("flush file_tables")?;
     }
     append_job_seekers(tx, &loads, keys)?;
-    {
-        let mut app = tx.appender("companies").ctx("appender companies")?;
-        for (sha256, load) in &loads {
-            for c in &load.companies {
-                let siret = match &c.id {
-                    crate::model::records::CompanyId::Siret(s) => Some(s.as_str()),
-                    crate::model::records::CompanyId::Siren(_) => None,
-                };
-                app.append_row(params![
-                    sha256,
-                    c.row,
-                    siret,
-                    c.id.siren(),
-                    c.name,
-                    Listed::label(c.kind),
-                    c.kind.is_company_or_private_partner(),
-                    Listed::label(c.engagement),
-                    c.postal_code.as_ref().map(|p| p.as_str()),
-                    c.hires,
-                ])
-                .ctx("append company")?;
-            }
-        }
-        app.flush().ctx("flush companies")?;
-    }
+    append_companies(tx, &loads)?;
     {
         let mut app = tx.appender("professionals").ctx("appender professionals")?;
         for (sha256, load) in &loads {

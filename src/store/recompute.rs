@@ -1,4 +1,4 @@
-//! Recomputing the figures: reference data, key numbers, current rows
+//! Recomputing the figures: reference data, current rows
 //! narrowed to integers, people linked, each person's latest report
 //! tallied, then every registered indicator's SQL, in one transaction.
 
@@ -12,7 +12,6 @@ use crate::model::registry::Registry;
 
 use super::{Ctx, Result, Store, StoreError};
 
-const NUMBER_KEYS: &str = include_str!("recompute/number_keys.sql");
 const CURRENT_ROWS: &str = include_str!("recompute/current_rows.sql");
 const LATEST: &str = include_str!("recompute/latest.sql");
 
@@ -36,33 +35,10 @@ impl Store {
     /// # Errors
     /// SQL errors; the previous figures then stay.
     pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
-        // Key numbers for rows loaded without them (by an older version:
-        // loads number keys now, `store::keys`), in their own transaction
-        // (they change no figure; a recomputation killed after them finds
-        // them done), then written into the database with the
-        // loads' log: that memory is then free for the recomputation,
-        // under the memory limit.
+        // What the loads wrote goes into the database file with their log:
+        // that memory is then free for the recomputation, under the memory
+        // limit.
         let started = std::time::Instant::now();
-        {
-            let tx = self.conn.transaction().ctx("begin key numbering")?;
-            let unnumbered: i64 = tx
-                .query_row(
-                    // Every row has a key, so a numbered row has a number:
-                    // segments without NULLs are skipped on their statistics.
-                    "SELECT count(*) FROM job_seekers WHERE id_no IS NULL AND name_no IS NULL",
-                    [],
-                    |r| r.get(0),
-                )
-                .ctx("count unnumbered keys")?;
-            if unnumbered > 0 {
-                tx.execute_batch(NUMBER_KEYS).ctx("number identity keys")?;
-            }
-            tx.commit().ctx("commit key numbering")?;
-        }
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "identity keys numbered"
-        );
         self.checkpoint()?;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,

@@ -146,7 +146,9 @@ pub fn count(cell: &Cell) -> Result<u32, Reason> {
     if n < 0.0 {
         return Err("doit être positif ou nul".to_string());
     }
-    if n > f64::from(u32::MAX) {
+    // Stored as INTEGER: beyond 2,147,483,647 the row is refused here
+    // rather than the load of its whole group.
+    if n > f64::from(i32::MAX) {
         return Err("nombre trop grand".to_string());
     }
     Ok(n as u32)
@@ -309,6 +311,12 @@ mod tests {
         assert!(count(&text("12,5")).is_err());
         assert!(count(&text("-1")).is_err());
         assert!(count(&text("douze")).is_err());
+        // Stored as INTEGER: the largest is accepted, one more refused.
+        assert_eq!(count(&Cell::Number(2_147_483_647.0)), Ok(2_147_483_647));
+        assert_eq!(
+            count(&Cell::Number(2_147_483_648.0)),
+            Err("nombre trop grand".to_string())
+        );
     }
 
     #[test]

@@ -305,7 +305,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     let db = dir.path().join("data/essaim.duckdb");
     {
         // Back to schema version 1 as an earlier binary left it: identity
-        // keys not numbered, people kept by key hash, figures up to date
+        // keys on the rows and not numbered, people kept by key hash, figures up to date
         // (the migration itself must ask for a recomputation).
         let conn = duckdb::Connection::open(&db).unwrap();
         conn.execute_batch(
@@ -314,6 +314,9 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
              ALTER TABLE files DROP COLUMN mtime_hint; ALTER TABLE files DROP COLUMN rejections_omitted;
              DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
              DROP TABLE indicator_leaves; ALTER TABLE messages DROP COLUMN about;
+             ALTER TABLE job_seekers ADD COLUMN key_id VARCHAR; ALTER TABLE job_seekers ADD COLUMN key_name VARCHAR;
+             UPDATE job_seekers SET key_id = k.key FROM identity_keys k WHERE k.key_no = job_seekers.id_no;
+             UPDATE job_seekers SET key_name = k.key FROM identity_keys k WHERE k.key_no = job_seekers.name_no;
              DROP TABLE identity_keys; DROP SEQUENCE IF EXISTS identity_key_no; DROP TABLE persons;
              ALTER TABLE job_seekers DROP COLUMN id_no; ALTER TABLE job_seekers DROP COLUMN name_no;
              CREATE TABLE person_keys (key VARCHAR PRIMARY KEY, person_id BIGINT NOT NULL);
