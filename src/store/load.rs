@@ -326,7 +326,7 @@ fn append_job_seekers(
         "id_no",
         "name_no",
     ];
-    append_arrow(tx, "job_seekers", names.into_iter().zip(columns))
+    super::append_arrow(tx, "job_seekers", names.into_iter().zip(columns))
 }
 
 /// The companies of files, as Arrow columns through one appender.
@@ -386,21 +386,7 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
         "postal_code",
         "hires",
     ];
-    append_arrow(tx, "companies", names.into_iter().zip(columns))
-}
-
-/// Appends named Arrow columns to `table` through one appender.
-fn append_arrow<'n>(
-    tx: &duckdb::Transaction<'_>,
-    table: &str,
-    columns: impl IntoIterator<Item = (&'n str, duckdb::arrow::array::ArrayRef)>,
-) -> Result<()> {
-    let batch = duckdb::arrow::record_batch::RecordBatch::try_from_iter(columns)
-        .map_err(|e| super::StoreError::Unsupported(format!("{table} as Arrow: {e}")))?;
-    let mut app = tx.appender(table).ctx(&format!("appender {table}"))?;
-    app.append_record_batch(batch)
-        .ctx(&format!("append to {table}"))?;
-    app.flush().ctx(&format!("flush {table}"))
+    super::append_arrow(tx, "companies", names.into_iter().zip(columns))
 }
 
 /// The rejections and records of files, through one appender per table

@@ -172,6 +172,20 @@ impl Store {
     }
 }
 
+/// Appends named Arrow columns to `table` through one appender.
+pub(crate) fn append_arrow<'n>(
+    tx: &duckdb::Transaction<'_>,
+    table: &str,
+    columns: impl IntoIterator<Item = (&'n str, duckdb::arrow::array::ArrayRef)>,
+) -> Result<()> {
+    let batch = duckdb::arrow::record_batch::RecordBatch::try_from_iter(columns)
+        .map_err(|e| StoreError::Unsupported(format!("{table} as Arrow: {e}")))?;
+    let mut app = tx.appender(table).ctx(&format!("appender {table}"))?;
+    app.append_record_batch(batch)
+        .ctx(&format!("append to {table}"))?;
+    app.flush().ctx(&format!("flush {table}"))
+}
+
 /// Appends `keys` to a one-column staging table (`table`, made by the
 /// caller), to be joined by a statement that works on all of them at once.
 fn stage_keys<K: duckdb::ToSql>(
