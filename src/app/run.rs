@@ -3,7 +3,7 @@
 //! transaction). Returns a [`RunReport`] whose counts add up: rows read =
 //! accepted + rejected; files seen = new + duplicates + unchanged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -351,6 +351,10 @@ pub fn run(
         .map(|c| (c.key_path.clone(), c.size, c.stamp))
         .collect();
     let first_seen = store.first_seen(&listed, now)?;
+    let firsts = repeats_last(&mut candidates, |c| {
+        let at = first_seen.get(&c.key_path).copied().unwrap_or(now);
+        (at, c.modified.min(at), c.key_path.clone())
+    });
     let known: HashSet<String> = store.known_hashes()?;
     let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
     let archive = store.archive.clone();
@@ -369,11 +373,10 @@ pub fn run(
         let pool = &pool;
         scope.spawn(move || {
             let cancel = opts.cancel.clone();
-            let work = || {
-                candidates
-                    .par_iter()
-                    .enumerate()
-                    .for_each_with(tx, |tx, (i, c)| {
+            let read = |from: usize, to: usize| {
+                candidates[from..to].par_iter().enumerate().for_each_with(
+                    tx.clone(),
+                    |tx, (i, c)| {
                         if cancel
                             .as_ref()
                             .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
@@ -382,8 +385,16 @@ pub fn run(
                         }
                         ahead.take(c.size);
                         let judged = read_and_judge(&c.path, config, known, pool, archive);
-                        let _ = tx.send((i, judged));
-                    });
+                        let _ = tx.send((from + i, judged));
+                    },
+                );
+            };
+            // Repeats of this run's files are sent after every first: the
+            // writer then knows the first is loaded and records the repeat
+            // as such (or loads it, if the first could not be).
+            let work = || {
+                read(0, firsts);
+                read(firsts, candidates.len());
             };
             // Two reading threads a worker: while one waits for a worker's
             // answer, the other reads, hashes and archives the next file,
@@ -587,6 +598,56 @@ impl Budget {
         g.1 = true;
         self.room.notify_all();
     }
+}
+
+/// Puts last the candidates with the same bytes as another one of this
+/// run that comes before them in `order` (reception, then name), and
+/// returns how many come first. Only candidates of the same size are
+/// hashed for this. Read in parallel, the copies of one file would
+/// otherwise race: whichever finished first would be loaded and the others
+/// taken for its repeats, and figures would depend on timing (two CSV
+/// files of different periods with the same bytes).
+fn repeats_last<K: Ord>(candidates: &mut Vec<Candidate>, order: impl Fn(&Candidate) -> K) -> usize {
+    let mut by_size: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        by_size.entry(c.size).or_default().push(i);
+    }
+    let shared: Vec<usize> = by_size
+        .into_values()
+        .filter(|v| v.len() > 1)
+        .flatten()
+        .collect();
+    if shared.is_empty() {
+        return candidates.len();
+    }
+    let hashes: Vec<(usize, Option<String>)> = shared
+        .par_iter()
+        .map(|&i| {
+            (
+                i,
+                ingest::hash_file(&candidates[i].path).ok().map(|(h, _)| h),
+            )
+        })
+        .collect();
+    let mut by_hash: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, h) in hashes {
+        if let Some(h) = h {
+            by_hash.entry(h).or_default().push(i);
+        }
+    }
+    let mut repeat = vec![false; candidates.len()];
+    for mut copies in by_hash.into_values().filter(|v| v.len() > 1) {
+        copies.sort_by_key(|&i| order(&candidates[i]));
+        for &i in &copies[1..] {
+            repeat[i] = true;
+        }
+    }
+    let mut all: Vec<(bool, Candidate)> = repeat.into_iter().zip(candidates.drain(..)).collect();
+    // Stable: firsts keep their order, and so do repeats.
+    all.sort_by_key(|(r, _)| *r);
+    let firsts = all.iter().filter(|(r, _)| !r).count();
+    candidates.extend(all.into_iter().map(|(_, c)| c));
+    firsts
 }
 
 /// An inbox entry to read.

@@ -147,11 +147,8 @@ impl KeyNumbers {
             ("key_no", Arc::new(nos) as ArrayRef),
         ])
         .map_err(|e| StoreError::Unsupported(format!("identity keys as Arrow: {e}")))?;
-        let mut app = tx
-            .appender("identity_keys")
-            .ctx("appender identity_keys")?;
-        app.append_record_batch(batch)
-            .ctx("append identity keys")?;
+        let mut app = tx.appender("identity_keys").ctx("appender identity_keys")?;
+        app.append_record_batch(batch).ctx("append identity keys")?;
         app.flush().ctx("flush identity_keys")?;
         self.new.clear();
         Ok(())

@@ -770,3 +770,59 @@ fn run_and_status_refuse_a_format_they_cannot_write() {
         );
     }
 }
+
+#[test]
+fn copies_of_one_file_in_one_run_load_the_earliest_whatever_is_read_first() {
+    // The same bytes under two names (two periods) are the same file sent
+    // twice: the one received first (modification time, then name) is
+    // loaded and the other recorded as its repeat, whichever reading thread
+    // finishes first. Both orders of names, so that neither a name order
+    // nor a race can pass for the rule.
+    let original = fixture_files("inbox")
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with("_demandeurs.csv"))
+        .unwrap();
+    let bytes = std::fs::read(&original).unwrap();
+    for (older, newer) in [("2019-T1", "2019-T2"), ("2019-T2", "2019-T1")] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = temp_config(dir.path());
+        let inbox = dir.path().join("inbox");
+        // Other files read alongside, as in a real inbox.
+        drop_into(&inbox, &fixture_files("inbox"));
+        std::fs::remove_file(inbox.join(original.file_name().unwrap())).unwrap();
+        for (period, secs) in [(older, 1_600_000_000), (newer, 1_650_000_000)] {
+            let p = inbox.join(format!("RALLYE-BDX-01_{period}_demandeurs.csv"));
+            std::fs::write(&p, &bytes).unwrap();
+            let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+                .unwrap();
+        }
+        let run = essaim_with(&config, &["run", "--format", "json"], &[KEY]);
+        assert!(run.code <= 2, "{}", run.stderr);
+        let mut outcomes: Vec<(String, String)> = run.json()["run"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["name"].as_str().unwrap().starts_with("RALLYE-BDX-01_"))
+            .map(|f| (f["name"].to_string(), f["status"].to_string()))
+            .collect();
+        outcomes.sort();
+        let status = |period: &str| -> &str {
+            &outcomes.iter().find(|(n, _)| n.contains(period)).unwrap().1
+        };
+        assert_eq!(
+            (status(older), status(newer)),
+            ("\"new\"", "\"duplicate\""),
+            "{outcomes:?}"
+        );
+        let conn = duckdb::Connection::open(dir.path().join("data/essaim.duckdb")).unwrap();
+        let periods: Vec<String> = conn
+            .prepare("SELECT period FROM files WHERE structure = 'RALLYE-BDX-01'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(periods, vec![older.to_string()], "{outcomes:?}");
+    }
+}
