@@ -59,7 +59,7 @@ pub enum Command {
     Validate(validate::Args),
     /// Take every file in the inbox through validation, loading and indicators.
     #[command(
-        after_help = "Examples:\n  essaim run\n  essaim --config /etc/essaim/essaim.toml run --format json"
+        after_help = "Examples:\n  essaim run\n  essaim --config /etc/essaim/essaim.toml run --format json\n  essaim run --no-feedback    # rebuilding history: nothing sent to the structures"
     )]
     Run(run::Args),
     /// Print the current figures (raw for operators with --raw).

@@ -20,6 +20,11 @@ pub struct Args {
     /// `[schedule] digest` only; `[email] digest_after_run` makes it the rule).
     #[arg(long)]
     pub digest: bool,
+    /// Write nothing to the structures this run: no feedback e-mail and no
+    /// annotated copy (to rebuild history from files sent long ago; the
+    /// rejections are recorded all the same).
+    #[arg(long)]
+    pub no_feedback: bool,
     /// Judge as if today were this day (yyyy-mm-dd).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<chrono::NaiveDate>,
@@ -31,6 +36,15 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             "--format csv is not available for run: use table or json".into(),
         ));
     }
+    let quiet;
+    let config = if args.no_feedback {
+        let mut c = config.clone();
+        c.email.feedback = false;
+        quiet = c;
+        &quiet
+    } else {
+        config
+    };
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
     let mut opts = RunOptions::default();
     if let Some(t) = args.today {

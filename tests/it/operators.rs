@@ -345,3 +345,48 @@ fn a_data_folder_of_another_user_is_refused_with_what_to_do() {
     let status = essaim_with(&config, &["status"], &[KEY]);
     assert_eq!(status.code, 3, "{}", status.stderr);
 }
+
+#[test]
+fn a_history_rebuild_without_feedback_writes_nothing_to_the_structures() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    drop_into(&dir.path().join("inbox"), &fixture_files("inbox"));
+    let quiet = essaim_with(
+        &config,
+        &["run", "--no-feedback", "--format", "json"],
+        &[KEY],
+    );
+    assert_eq!(quiet.code, 2, "{}", quiet.stderr);
+    let j = quiet.json();
+    assert_eq!(j["run"]["feedback"], 0, "{j:#}");
+    assert!(j["run"]["rows_rejected"].as_u64().unwrap() > 0, "{j:#}");
+    let data = dir.path().join("data");
+    let written: Vec<String> = ["outbox", "messages"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(data.join(d)).ok())
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("retour-"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+    // The rejections are recorded all the same.
+    let conn = duckdb::Connection::open(data.join("essaim.duckdb")).unwrap();
+    let (rejections, feedback): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM rejections), (SELECT count(*) FROM messages WHERE kind = 'feedback')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    assert!(rejections > 0);
+    assert_eq!(feedback, 0);
+    // Without the flag, the next files are fed back as usual.
+    drop_into(
+        &dir.path().join("inbox"),
+        &[fixture("validate/lignes-invalides.xlsx")],
+    );
+    let run = essaim_with(&config, &["run", "--format", "json"], &[KEY]);
+    assert!(run.code <= 2, "{}", run.stderr);
+    assert_eq!(run.json()["run"]["feedback"], 1, "{}", run.stdout);
+}
