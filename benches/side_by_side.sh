@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side by side on ../shared/bench's data: the floor (bare calamine), essaim,
+# Side by side on ../shared/bench's data: the floor (bare calamine), essaim
+# (as files arrive, then as a history rebuild with `run --no-feedback`),
 # and the polars + fastexcel + DuckDB script a user would write instead,
 # interleaved round by round on the same generated files; prints each one's
 # median wall time and peak memory (RSS, the largest process of its tree).
@@ -119,35 +120,45 @@ measure() {
     out=$($TIME -f "%e %M" "$@" 2>&1 >/dev/null | tail -1) || true
     echo "$out"
 }
-declare -a t_floor t_essaim t_peer m_floor m_essaim m_peer
-for r in $(seq 1 "$runs"); do
-    read -r t m < <(measure "$floor" "$work/data/inbox")
-    t_floor+=("$t"); m_floor+=("$m")
+declare -a t_floor t_essaim t_quiet t_peer m_floor m_essaim m_quiet m_peer
+# essaim's passes from an empty database: "seconds KiB" (summed, largest).
+essaim_passes() {
     rm -rf "$work/essaim-data"
-    total=0 peak=0
+    local total=0 peak=0 t m k
     for k in $passes; do
-        read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run)
+        read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
         total=$(echo "$total + $t" | bc)
         if [ "$m" -gt "$peak" ]; then peak=$m; fi
     done
-    t_essaim+=("$total"); m_essaim+=("$peak")
+    echo "$total $peak"
+}
+for r in $(seq 1 "$runs"); do
+    read -r t m < <(measure "$floor" "$work/data/inbox")
+    t_floor+=("$t"); m_floor+=("$m")
+    # As a structure's files arrive: feedback e-mail and annotated copy each.
+    read -r t m < <(essaim_passes)
+    t_essaim+=("$t"); m_essaim+=("$m")
+    # Rebuilding history: nothing written to the structures.
+    read -r t m < <(essaim_passes --no-feedback)
+    t_quiet+=("$t"); m_quiet+=("$m")
     if [ "$peer" = yes ]; then
         rm -f "$work/peer.duckdb"
         read -r t m < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
         t_peer+=("$t"); m_peer+=("$m")
     fi
-    echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
+    echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, essaim --no-feedback ${t_quiet[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}")
+mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}")
 printf '\n%s rounds, %s files (%s x %s x %s), medians:\n' "$runs" \
     "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows"
 printf '| %-36s | %8s | %9s | %9s |\n' "" "time" "peak RSS" "x floor"
 printf '| %-36s | %7.2fs | %6d MiB | %9s |\n' "floor (calamine, read every cell)" "$mf" $(( $(median "${m_floor[@]}") / 1024 )) "1.00"
 printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim (empty database, end to end)" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
+printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim run --no-feedback" "$mq" $(( $(median "${m_quiet[@]}") / 1024 )) "$(echo "$mq / $mf" | bc -l)"
 if [ "$peer" = yes ]; then
     mp=$(median "${t_peer[@]}")
     printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "polars + fastexcel + DuckDB" "$mp" $(( $(median "${m_peer[@]}") / 1024 )) "$(echo "$mp / $mf" | bc -l)"
-    printf 'essaim is %.2fx faster than the polars script\n' "$(echo "$mp / $me" | bc -l)"
+    printf 'essaim is %.2fx faster than the polars script (%.2fx with --no-feedback)\n' "$(echo "$mp / $me" | bc -l)" "$(echo "$mp / $mq" | bc -l)"
 fi

@@ -24,12 +24,16 @@ use crate::model::records::{Company, Identity, JobSeeker, Professional};
 use crate::model::template::Table;
 use crate::validate::FileData;
 
+/// A keyed hash (HMAC-SHA256) of a person's identifier or name, as bytes:
+/// stored as hexadecimal text in `identity_keys` only.
+pub type PersonKey = [u8; 32];
+
 /// A person's keys: the keyed hashes of the identifier and of surname +
 /// first name + birth date, as far as the row gives them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PersonKeys {
-    pub by_id: Option<String>,
-    pub by_name: Option<String>,
+    pub by_id: Option<PersonKey>,
+    pub by_name: Option<PersonKey>,
 }
 
 /// An accepted job-seeker row as it is stored: the identity only as keyed
@@ -85,9 +89,14 @@ impl LoadData {
     }
 }
 
-/// The secret key of the identity hashes.
+/// The secret key of the identity hashes, with the HMAC state it starts
+/// every hash from (the key's two padded blocks hashed once, not for each
+/// of a million keys).
 #[derive(Clone)]
-pub struct HashKey(Vec<u8>);
+pub struct HashKey {
+    bytes: Vec<u8>,
+    start: Hmac<Sha256>,
+}
 
 impl std::fmt::Debug for HashKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,7 +152,7 @@ impl HashKey {
             if v.len() < 32 {
                 return Err(KeyError::TooShort(KEY_ENV.into(), v.len()));
             }
-            return Ok((HashKey(v), KeySource::Environment));
+            return Ok((HashKey::new(v), KeySource::Environment));
         }
         match std::fs::read(file) {
             Ok(bytes) => {
@@ -163,7 +172,7 @@ impl HashKey {
                 if key.len() < 32 {
                     return Err(KeyError::TooShort(file.display().to_string(), key.len()));
                 }
-                Ok((HashKey(key), KeySource::File(file.into())))
+                Ok((HashKey::new(key), KeySource::File(file.into())))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
                 Err(KeyError::Missing(file.into()))
@@ -183,7 +192,10 @@ impl HashKey {
                 f.write_all(text.as_bytes())
                     .and_then(|_| f.sync_all())
                     .map_err(|e| KeyError::Io(file.into(), e))?;
-                Ok((HashKey(text.into_bytes()), KeySource::Created(file.into())))
+                Ok((
+                    HashKey::new(text.into_bytes()),
+                    KeySource::Created(file.into()),
+                ))
             }
             Err(e) => Err(KeyError::Io(file.into(), e)),
         }
@@ -191,7 +203,7 @@ impl HashKey {
 
     /// The key's bytes, to hand to a worker process through its pipe.
     pub fn bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 
     /// A fingerprint of the key, stored in the database to notice a key
@@ -202,28 +214,37 @@ impl HashKey {
 
     /// A key for tests and benchmarks.
     pub fn from_bytes(bytes: &[u8]) -> HashKey {
-        HashKey(bytes.to_vec())
+        HashKey::new(bytes.to_vec())
     }
 
-    fn mac(&self, domain: &str, text: &str) -> String {
+    fn new(bytes: Vec<u8>) -> HashKey {
         // new_from_slice accepts any key length for HMAC.
         #[allow(clippy::expect_used)]
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts a key of any length");
+        let start =
+            Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC accepts a key of any length");
+        HashKey { bytes, start }
+    }
+
+    fn mac_bytes(&self, domain: &str, text: &str) -> PersonKey {
+        let mut mac = self.start.clone();
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(text.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
+    }
+
+    fn mac(&self, domain: &str, text: &str) -> String {
+        hex::encode(self.mac_bytes(domain, text))
     }
 
     /// The keys of a job seeker's row: identifier, and name + birth date.
-    pub fn person_keys(&self, id: &Identity) -> (Option<String>, Option<String>) {
+    pub fn person_keys(&self, id: &Identity) -> (Option<PersonKey>, Option<PersonKey>) {
         let by_id = id
             .identifier
             .as_ref()
-            .map(|i| self.mac("id", &normalise_identifier(i.expose())));
+            .map(|i| self.mac_bytes("id", &normalise_identifier(i.expose())));
         let by_name = id.name.as_ref().map(|(s, f, b)| {
-            self.mac(
+            self.mac_bytes(
                 "name",
                 &format!(
                     "{}|{}|{}",

@@ -19,8 +19,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use super::{Ctx, Result, StoreError};
 
-/// A key's 32 bytes (the keys are hex HMAC-SHA256).
-type Key = [u8; 32];
+/// A key's 32 bytes (HMAC-SHA256; hexadecimal text in the table).
+type Key = crate::identity::PersonKey;
 
 /// Hashes a key by its first 8 bytes: HMAC output under a secret key is
 /// already uniform, and nobody without the key can make two collide, so
@@ -53,9 +53,9 @@ pub struct KeyNumbers {
     numbers: Numbers,
     /// The largest number given.
     largest: i64,
-    /// Keys numbered since the cache was last checked: (number, hex key),
-    /// appended to `identity_keys` by [`KeyNumbers::append_new`].
-    new: Vec<(i64, String)>,
+    /// Keys numbered since the cache was last checked, appended to
+    /// `identity_keys` by [`KeyNumbers::append_new`].
+    new: Vec<(i64, Key)>,
 }
 
 fn decode(key: &str) -> Result<Key> {
@@ -123,15 +123,14 @@ impl KeyNumbers {
     }
 
     /// The number of `key`, given now if it has none.
-    pub fn number(&mut self, key: &str) -> Result<i64> {
-        let k = decode(key)?;
-        if let Some(n) = self.numbers.get(&k) {
-            return Ok(*n);
+    pub fn number(&mut self, key: &Key) -> i64 {
+        if let Some(n) = self.numbers.get(key) {
+            return *n;
         }
         self.largest += 1;
-        self.numbers.insert(k, self.largest);
-        self.new.push((self.largest, key.to_string()));
-        Ok(self.largest)
+        self.numbers.insert(*key, self.largest);
+        self.new.push((self.largest, *key));
+        self.largest
     }
 
     /// Appends the keys numbered since the last call to `identity_keys`,
@@ -140,7 +139,7 @@ impl KeyNumbers {
         if self.new.is_empty() {
             return Ok(());
         }
-        let keys: StringArray = self.new.iter().map(|(_, k)| Some(k.as_str())).collect();
+        let keys: StringArray = self.new.iter().map(|(_, k)| Some(hex::encode(k))).collect();
         let nos: Int64Array = self.new.iter().map(|(n, _)| Some(*n)).collect();
         let batch = RecordBatch::try_from_iter([
             ("key", Arc::new(keys) as ArrayRef),
@@ -166,13 +165,12 @@ mod tests {
             largest: 7,
             ..KeyNumbers::default()
         };
-        let a = "ab".repeat(32);
-        let b = "cd".repeat(32);
-        assert_eq!(k.number(&a).unwrap(), 8);
-        assert_eq!(k.number(&b).unwrap(), 9);
-        assert_eq!(k.number(&a).unwrap(), 8);
+        let (a, b) = ([0xab; 32], [0xcd; 32]);
+        assert_eq!(k.number(&a), 8);
+        assert_eq!(k.number(&b), 9);
+        assert_eq!(k.number(&a), 8);
         assert_eq!(k.new.len(), 2);
-        assert!(k.number("not hex").is_err());
+        assert!(decode("not hex").is_err());
     }
 
     #[test]
@@ -181,22 +179,22 @@ mod tests {
         let store = crate::store::Store::open(dir.path()).unwrap();
         let conn = store.connection();
         let mut cache = None;
-        let (a, b) = ("ab".repeat(32), "cd".repeat(32));
+        let (a, b) = ([0xab; 32], [0xcd; 32]);
         {
             let tx = conn.unchecked_transaction().unwrap();
             let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-            assert_eq!((k.number(&a).unwrap(), k.number(&b).unwrap()), (1, 2));
+            assert_eq!((k.number(&a), k.number(&b)), (1, 2));
             k.append_new(&tx).unwrap();
             tx.rollback().unwrap();
         }
         let tx = conn.unchecked_transaction().unwrap();
         let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-        assert_eq!(k.number(&b).unwrap(), 1, "the cache was read again");
+        assert_eq!(k.number(&b), 1, "the cache was read again");
         k.append_new(&tx).unwrap();
         tx.commit().unwrap();
         let tx = conn.unchecked_transaction().unwrap();
         let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-        assert_eq!((k.number(&b).unwrap(), k.number(&a).unwrap()), (1, 2));
+        assert_eq!((k.number(&b), k.number(&a)), (1, 2));
         k.append_new(&tx).unwrap();
         tx.commit().unwrap();
         let stored: Vec<(String, i64)> = conn
@@ -206,6 +204,6 @@ mod tests {
             .unwrap()
             .map(|r| r.unwrap())
             .collect();
-        assert_eq!(stored, vec![(b.clone(), 1), (a.clone(), 2)]);
+        assert_eq!(stored, vec![(hex::encode(b), 1), (hex::encode(a), 2)]);
     }
 }

@@ -261,12 +261,11 @@ fn append_job_seekers(
         return Ok(());
     }
     // The keys' numbers, given to new keys in the order of their rows.
-    let mut number = |key: Option<&str>| key.map(|k| keys.number(k)).transpose();
     let mut id_no = Vec::with_capacity(rows.len());
     let mut name_no = Vec::with_capacity(rows.len());
     for (_, j) in &rows {
-        id_no.push(number(j.identity.by_id.as_deref())?);
-        name_no.push(number(j.identity.by_name.as_deref())?);
+        id_no.push(j.identity.by_id.as_ref().map(|k| keys.number(k)));
+        name_no.push(j.identity.by_name.as_ref().map(|k| keys.number(k)));
     }
     keys.append_new(tx)?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
