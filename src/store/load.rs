@@ -273,13 +273,10 @@ fn append_job_seekers(
     let text = |f: &dyn Fn(&crate::identity::SeekerRow) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, j)| f(j)).collect::<StringArray>())
     };
+    let [sha256, row] = file_and_row(&rows, |j| j.row);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
-        Arc::new(
-            rows.iter()
-                .map(|(_, j)| j.row as i32)
-                .collect::<Int32Array>(),
-        ),
+        sha256,
+        row,
         text(&|j| j.sex.map(Listed::label)),
         text(&|j| Some(j.postal_code.as_str())),
         Arc::new(Date32Array::from(
@@ -328,6 +325,23 @@ fn append_job_seekers(
     super::append_arrow(tx, "job_seekers", names.into_iter().zip(columns))
 }
 
+/// The first two columns of a table of records: each record's file (its
+/// sha256) and row number.
+fn file_and_row<T>(
+    rows: &[(&str, &T)],
+    row: impl Fn(&T) -> u32,
+) -> [duckdb::arrow::array::ArrayRef; 2] {
+    use duckdb::arrow::array::{Int32Array, StringArray};
+    [
+        std::sync::Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
+        std::sync::Arc::new(
+            rows.iter()
+                .map(|(_, r)| i32::try_from(row(r)).unwrap_or(i32::MAX))
+                .collect::<Int32Array>(),
+        ),
+    ]
+}
+
 /// The companies of files, as Arrow columns through one appender.
 fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -> Result<()> {
     use std::sync::Arc;
@@ -346,13 +360,10 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
     let text = |f: &dyn Fn(&crate::model::records::Company) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, c)| f(c)).collect::<StringArray>())
     };
+    let [sha256, row] = file_and_row(&rows, |c| c.row);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
-        Arc::new(
-            rows.iter()
-                .map(|(_, c)| c.row as i32)
-                .collect::<Int32Array>(),
-        ),
+        sha256,
+        row,
         text(&|c| match &c.id {
             CompanyId::Siret(s) => Some(s.as_str()),
             CompanyId::Siren(_) => None,
