@@ -2,14 +2,15 @@
 //! number in memory (32 bytes and a number a key), gives a key seen for the
 //! first time the next number, and appends the rows with their numbers and
 //! the new keys to `identity_keys` in the load's own transaction. Numbering
-//! them afterwards in SQL (two UPDATEs over every new row, one key
-//! at a time through the primary key's index) was a second of a ten-year
-//! load.
+//! them afterwards in SQL (two UPDATEs over every new row, one key at a
+//! time through the primary key's index) was a second of a ten-year load.
 //!
 //! The memory is a cache of the table, checked against it before each use:
 //! when the table's largest number is not the one the cache expects (a
-//! transaction that numbered keys rolled back, or the recomputation
-//! numbered rows loaded by an older version), the cache is read again.
+//! transaction that numbered keys rolled back, another process loaded
+//! files, or the migration to schema version 5 numbered rows an older
+//! version had loaded), the cache is read again. Numbers only grow, so the
+//! largest one tells.
 
 use std::collections::HashMap;
 use std::sync::Arc;
