@@ -9,8 +9,11 @@
 //! when the table's largest number is not the one the cache expects (a
 //! transaction that numbered keys rolled back, another process loaded
 //! files, or the migration to schema version 5 numbered rows an older
-//! version had loaded), the cache is read again. Numbers only grow, so the
-//! largest one tells.
+//! version had loaded), the cache is emptied. Numbers only grow, so the
+//! largest one tells. An emptied cache fills as groups need it: a group
+//! looks its own keys up (a nightly run with a few files), unless it is
+//! large beside the table, which is then read whole, once (a ten-year load
+//! into an empty table reads nothing).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +60,9 @@ pub struct KeyNumbers {
     /// Keys numbered since the cache was last checked, appended to
     /// `identity_keys` by [`KeyNumbers::append_new`].
     new: Vec<(i64, Key)>,
+    /// Whether `numbers` holds the whole table (else only the keys looked
+    /// up so far, and those numbered since).
+    complete: bool,
 }
 
 fn decode(key: &str) -> Result<Key> {
@@ -69,8 +75,16 @@ fn decode(key: &str) -> Result<Key> {
     Ok(out)
 }
 
+/// A group whose unknown keys are more than this share of the table
+/// (one in `READ_ALL_SHARE`) reads the whole table rather than looking its
+/// keys up: a ten-year load reads it once, a nightly run with a few files
+/// never does.
+const READ_ALL_SHARE: i64 = 8;
+
 impl KeyNumbers {
-    /// The cache, read again from `identity_keys` unless it matches it.
+    /// The cache, emptied unless it matches `identity_keys` (numbers only
+    /// grow, so the largest one tells). Call [`KeyNumbers::prepare`] with a
+    /// group's keys before numbering them.
     pub fn checked<'c>(
         cache: &'c mut Option<KeyNumbers>,
         tx: &duckdb::Transaction<'_>,
@@ -86,18 +100,61 @@ impl KeyNumbers {
             .as_ref()
             .is_none_or(|c| c.largest != largest || !c.new.is_empty());
         if stale {
-            *cache = Some(KeyNumbers::read(tx, largest)?);
+            *cache = Some(KeyNumbers {
+                numbers: Numbers::default(),
+                largest,
+                new: Vec::new(),
+                // An empty table is known whole.
+                complete: largest == 0,
+            });
         }
         cache
             .as_mut()
             .ok_or_else(|| StoreError::Unsupported("no key numbers".into()))
     }
 
-    fn read(tx: &duckdb::Transaction<'_>, largest: i64) -> Result<KeyNumbers> {
-        let mut numbers = Numbers::default();
-        let mut stmt = tx
-            .prepare("SELECT key, key_no FROM identity_keys")
-            .ctx("prepare identity keys")?;
+    /// Makes sure the number of each of `keys` that has one is known: from
+    /// memory, else looked up in `identity_keys` (the whole table is read
+    /// when the group is large beside it). Afterwards a key of `keys`
+    /// without a number is new.
+    pub fn prepare<'k>(
+        &mut self,
+        tx: &duckdb::Transaction<'_>,
+        keys: impl IntoIterator<Item = &'k Key>,
+    ) -> Result<()> {
+        if self.complete {
+            return Ok(());
+        }
+        let mut unknown: Vec<Key> = keys
+            .into_iter()
+            .filter(|k| !self.numbers.contains_key(*k))
+            .copied()
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        if unknown.len() as i64 * READ_ALL_SHARE > self.largest {
+            self.numbers = Numbers::default();
+            self.read(tx, "SELECT key, key_no FROM identity_keys")?;
+            self.complete = true;
+            return Ok(());
+        }
+        tx.execute_batch("CREATE OR REPLACE TEMP TABLE stage_identity_keys (key VARCHAR)")
+            .ctx("stage identity keys")?;
+        super::stage_keys(tx, "stage_identity_keys", unknown.iter().map(hex::encode))?;
+        self.read(
+            tx,
+            "SELECT k.key, k.key_no FROM identity_keys k JOIN stage_identity_keys s USING (key)",
+        )?;
+        tx.execute_batch("DROP TABLE stage_identity_keys")
+            .ctx("drop staged identity keys")
+    }
+
+    /// Adds the (key, number) pairs `sql` returns.
+    fn read(&mut self, tx: &duckdb::Transaction<'_>, sql: &str) -> Result<()> {
+        let mut stmt = tx.prepare(sql).ctx("prepare identity keys")?;
         for batch in stmt.query_arrow([]).ctx("read identity keys")? {
             let keys = batch.column(0).as_any().downcast_ref::<StringArray>();
             let nos = batch.column(1).as_any().downcast_ref::<Int64Array>();
@@ -111,19 +168,16 @@ impl KeyNumbers {
                     "identity_keys: a key or number is NULL".into(),
                 ));
             }
-            numbers.reserve(keys.len());
+            self.numbers.reserve(keys.len());
             for i in 0..keys.len() {
-                numbers.insert(decode(keys.value(i))?, nos.value(i));
+                self.numbers.insert(decode(keys.value(i))?, nos.value(i));
             }
         }
-        Ok(KeyNumbers {
-            numbers,
-            largest,
-            new: Vec::new(),
-        })
+        Ok(())
     }
 
-    /// The number of `key`, given now if it has none.
+    /// The number of `key`, given now if it has none (after
+    /// [`KeyNumbers::prepare`] was called with it).
     pub fn number(&mut self, key: &Key) -> i64 {
         if let Some(n) = self.numbers.get(key) {
             return *n;
@@ -174,6 +228,36 @@ mod tests {
         assert!(decode("not hex").is_err());
     }
 
+    /// Numbers `keys` in one transaction as a load does, commits it or
+    /// not, and returns the numbers.
+    fn load(
+        conn: &duckdb::Connection,
+        cache: &mut Option<KeyNumbers>,
+        keys: &[Key],
+        commit: bool,
+    ) -> Vec<i64> {
+        let tx = conn.unchecked_transaction().unwrap();
+        let k = KeyNumbers::checked(cache, &tx).unwrap();
+        k.prepare(&tx, keys).unwrap();
+        let numbers = keys.iter().map(|key| k.number(key)).collect();
+        k.append_new(&tx).unwrap();
+        if commit {
+            tx.commit().unwrap();
+        } else {
+            tx.rollback().unwrap();
+        }
+        numbers
+    }
+
+    fn stored(conn: &duckdb::Connection) -> Vec<(String, i64)> {
+        conn.prepare("SELECT key, key_no FROM identity_keys ORDER BY key_no")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
     #[test]
     fn numbers_given_in_a_transaction_rolled_back_are_given_again() {
         let dir = tempfile::tempdir().unwrap();
@@ -181,30 +265,41 @@ mod tests {
         let conn = store.connection();
         let mut cache = None;
         let (a, b) = ([0xab; 32], [0xcd; 32]);
-        {
-            let tx = conn.unchecked_transaction().unwrap();
-            let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-            assert_eq!((k.number(&a), k.number(&b)), (1, 2));
-            k.append_new(&tx).unwrap();
-            tx.rollback().unwrap();
-        }
-        let tx = conn.unchecked_transaction().unwrap();
-        let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-        assert_eq!(k.number(&b), 1, "the cache was read again");
-        k.append_new(&tx).unwrap();
-        tx.commit().unwrap();
-        let tx = conn.unchecked_transaction().unwrap();
-        let k = KeyNumbers::checked(&mut cache, &tx).unwrap();
-        assert_eq!((k.number(&b), k.number(&a)), (1, 2));
-        k.append_new(&tx).unwrap();
-        tx.commit().unwrap();
-        let stored: Vec<(String, i64)> = conn
-            .prepare("SELECT key, key_no FROM identity_keys ORDER BY key_no")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        assert_eq!(stored, vec![(hex::encode(b), 1), (hex::encode(a), 2)]);
+        assert_eq!(load(conn, &mut cache, &[a, b], false), vec![1, 2]);
+        assert_eq!(load(conn, &mut cache, &[b], true), vec![1], "read again");
+        assert_eq!(load(conn, &mut cache, &[b, a, b], true), vec![1, 2, 1]);
+        assert_eq!(stored(conn), vec![(hex::encode(b), 1), (hex::encode(a), 2)]);
+    }
+
+    #[test]
+    fn a_small_group_looks_its_keys_up_without_reading_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let conn = store.connection();
+        // 100 keys numbered by an earlier process.
+        let earlier: Vec<Key> = (0..100u8).map(|i| [i; 32]).collect();
+        let mut cache = None;
+        assert_eq!(
+            load(conn, &mut cache, &earlier, true),
+            (1..=100).collect::<Vec<i64>>()
+        );
+        // A new process: two known keys and a new one.
+        let mut cache = None;
+        let fresh = [0xee; 32];
+        assert_eq!(
+            load(conn, &mut cache, &[earlier[41], fresh, earlier[7]], true),
+            vec![42, 101, 8]
+        );
+        let c = cache.as_ref().unwrap();
+        assert!(
+            !c.complete && c.numbers.len() == 3,
+            "looked up, not read whole"
+        );
+        // The next group, in the same process, still finds them all.
+        assert_eq!(
+            load(conn, &mut cache, &[fresh, earlier[99]], true),
+            vec![101, 100]
+        );
+        assert_eq!(stored(conn).len(), 101);
     }
 }

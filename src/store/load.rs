@@ -261,6 +261,11 @@ fn append_job_seekers(
         return Ok(());
     }
     // The keys' numbers, given to new keys in the order of their rows.
+    keys.prepare(
+        tx,
+        rows.iter()
+            .flat_map(|(_, j)| j.identity.by_id.iter().chain(j.identity.by_name.iter())),
+    )?;
     let mut id_no = Vec::with_capacity(rows.len());
     let mut name_no = Vec::with_capacity(rows.len());
     for (_, j) in &rows {
