@@ -136,6 +136,12 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             if let Some(e) = &mail.mail_error {
                 writeln!(out, "  Courriels non traités : {e}")?;
             }
+            if args.no_feedback && report.files.iter().any(|f| f.status == FileStatus::New) {
+                writeln!(
+                    out,
+                    "  Aucun retour aux structures pour ces fichiers (--no-feedback) : leurs rejets sont enregistrés (essaim status)."
+                )?;
+            }
             writeln!(out)?;
             super::indicators::print_national(&mut out, &figures)?;
         }

@@ -381,6 +381,16 @@ fn a_history_rebuild_without_feedback_writes_nothing_to_the_structures() {
     drop(conn);
     assert!(rejections > 0);
     assert_eq!(feedback, 0);
+    // Said at the terminal, in French.
+    let again = dir.path().join("again");
+    let config2 = temp_config(&again);
+    drop_into(&again.join("inbox"), &fixture_files("inbox"));
+    let told = essaim_with(&config2, &["run", "--no-feedback"], &[KEY]);
+    assert!(
+        told.stdout.contains("Aucun retour aux structures"),
+        "{}",
+        told.stdout
+    );
     // Without the flag, the next files are fed back as usual.
     drop_into(
         &dir.path().join("inbox"),
