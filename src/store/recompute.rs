@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use duckdb::arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, Int64Array, StringArray};
+use duckdb::arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, Int64Array};
 use duckdb::{params, Connection};
 
 use crate::identity::{layout, tally_latest, Persons, Report, SAYS, SCOPE_KINDS};
@@ -78,6 +78,8 @@ impl Store {
         // People: the current rows narrowed to integers, then the groups of
         // linked keys.
         phase("reference");
+        tx.execute_batch(include_str!("recompute/current.sql"))
+            .ctx("current tables and files")?;
         tx.execute_batch(&crate::identity::layout::sql(CURRENT_ROWS))
             .ctx("current job-seeker rows")?;
         phase("current rows");
@@ -303,18 +305,10 @@ fn update_persons(tx: &duckdb::Transaction<'_>) -> Result<Persons> {
 /// Fills the temporary table `latest` that the indicators read: each
 /// person's latest report within each scope, tallied by what it says.
 fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Result<()> {
-    let mut names = Vec::new();
-    {
-        let mut stmt = tx
-            .prepare("SELECT scope_kind, scope FROM scopes ORDER BY scope_no")
-            .ctx("prepare scopes")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .ctx("query scopes")?;
-        for row in rows {
-            names.push(row.ctx("read scope")?);
-        }
-    }
+    // Scopes are numbered 0 to n - 1.
+    let scopes: i64 = tx
+        .query_row("SELECT count(*) FROM scopes", [], |r| r.get(0))
+        .ctx("count scopes")?;
     let mut reports = Vec::new();
     each_row(
         tx,
@@ -328,7 +322,7 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
             });
         },
     )?;
-    let counts = tally_latest(&mut reports, names.len());
+    let counts = tally_latest(&mut reports, usize::try_from(scopes).unwrap_or(0));
     drop(reports);
     tx.execute_batch(LATEST).ctx("create latest")?;
     // Arrow columns: a row appender's per-value binding took most of the
@@ -344,14 +338,8 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
         Arc::new(
             cells
                 .iter()
-                .map(|(i, _)| Some(names[i / SAYS].0.as_str()))
-                .collect::<StringArray>(),
-        ),
-        Arc::new(
-            cells
-                .iter()
-                .map(|(i, _)| Some(names[i / SAYS].1.as_str()))
-                .collect::<StringArray>(),
+                .map(|(i, _)| i32::try_from(i / SAYS).unwrap_or(i32::MAX))
+                .collect::<Int32Array>(),
         ),
         Arc::new(
             cells
@@ -374,12 +362,11 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
         Arc::new(cells.iter().map(|(_, n)| *n).collect::<Int64Array>()),
     ];
     let names = [
-        "scope_kind",
-        "scope",
+        "scope_no",
         "unemployment_months",
         "is_exit",
         "is_employment",
         "people",
     ];
-    super::append_arrow(tx, "latest", names.into_iter().zip(columns))
+    super::append_arrow(tx, "latest_cells", names.into_iter().zip(columns))
 }

@@ -93,6 +93,21 @@ fn serve_picks_up_a_dropped_file_and_stops_cleanly_on_sigterm() {
     let mut child = serve(&config, &log);
     std::thread::sleep(Duration::from_millis(1500));
     drop_into(&dir.path().join("inbox"), &fixture_files("inbox")[..1]);
+    // Loaded and counted (read from the snapshot while serve holds the
+    // data): a digest alone may have gone out on its own schedule before.
+    let counted = wait_until(Duration::from_secs(60), || {
+        let f = essaim_with(
+            &config,
+            &["indicators", "--format", "json", "--raw", "--wait", "0"],
+            &[KEY],
+        );
+        serde_json::from_str::<serde_json::Value>(&f.stdout).is_ok_and(|v| v["structures"] == 1)
+    });
+    assert!(
+        counted,
+        "the file was not counted:\n{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
     let outbox = dir.path().join("data/outbox");
     let digest_sent = wait_until(Duration::from_secs(60), || {
         std::fs::read_dir(&outbox).is_ok_and(|d| {
