@@ -9,6 +9,8 @@
 
 use std::cmp::Reverse;
 
+use rayon::slice::ParallelSliceMut;
+
 /// People as connected groups of linked keys. A person's id is the smallest
 /// key number of its group, so it stays the same from run to run and across
 /// re-imports; it changes only when the group itself changes (it merges
@@ -173,7 +175,8 @@ pub struct Report {
 /// the latest period there. `rows` is sorted in place.
 pub fn tally_latest(rows: &mut [Report], scopes: usize) -> Vec<u32> {
     let mut counts = vec![0u32; scopes.max(1) * SAYS];
-    rows.sort_unstable_by_key(|r| (r.person, Reverse(r.report)));
+    // Half a million reports and more: sorted on every core.
+    rows.par_sort_unstable_by_key(|r| (r.person, Reverse(r.report)));
     let says = |r: &Report| (r.report as usize) & (SAYS - 1);
     let mut seen: [Vec<u32>; SCOPE_KINDS.len()] = Default::default();
     for person in rows.chunk_by(|a, b| a.person == b.person) {
