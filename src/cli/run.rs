@@ -36,15 +36,11 @@ pub fn run(config: &Config, args: Args) -> Result<u8, crate::cli::CliError> {
             "--format csv is not available for run: use table or json".into(),
         ));
     }
-    let quiet;
-    let config = if args.no_feedback {
-        let mut c = config.clone();
-        c.email.feedback = false;
-        quiet = c;
-        &quiet
-    } else {
-        config
-    };
+    let mut config = std::borrow::Cow::Borrowed(config);
+    if args.no_feedback {
+        config.to_mut().email.feedback = false;
+    }
+    let config = config.as_ref();
     let (_lock, mut store) = super::open_locked(config, args.wait)?;
     let mut opts = RunOptions::default();
     if let Some(t) = args.today {

@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use duckdb::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
-use duckdb::arrow::record_batch::RecordBatch;
 
 use super::{Ctx, Result, StoreError};
 
@@ -82,12 +81,16 @@ fn decode(key: &str) -> Result<Key> {
 const READ_ALL_SHARE: i64 = 8;
 
 impl KeyNumbers {
-    /// The cache, emptied unless it matches `identity_keys` (numbers only
-    /// grow, so the largest one tells). Call [`KeyNumbers::prepare`] with a
-    /// group's keys before numbering them.
-    pub fn checked<'c>(
+    /// The store's key numbers, ready to number `keys` in `tx`: the cache
+    /// is emptied unless it matches `identity_keys` (numbers only grow, so
+    /// the largest one tells), then the number of each of `keys` that has
+    /// one is made known: from memory, else looked up in the table (read
+    /// whole when the group is large beside it). Afterwards a key of `keys`
+    /// without a number is new.
+    pub fn ready<'c, 'k>(
         cache: &'c mut Option<KeyNumbers>,
         tx: &duckdb::Transaction<'_>,
+        keys: impl IntoIterator<Item = &'k Key>,
     ) -> Result<&'c mut KeyNumbers> {
         let largest: i64 = tx
             .query_row(
@@ -108,16 +111,14 @@ impl KeyNumbers {
                 complete: largest == 0,
             });
         }
-        cache
+        let numbers = cache
             .as_mut()
-            .ok_or_else(|| StoreError::Unsupported("no key numbers".into()))
+            .ok_or_else(|| StoreError::Unsupported("no key numbers".into()))?;
+        numbers.look_up(tx, keys)?;
+        Ok(numbers)
     }
 
-    /// Makes sure the number of each of `keys` that has one is known: from
-    /// memory, else looked up in `identity_keys` (the whole table is read
-    /// when the group is large beside it). Afterwards a key of `keys`
-    /// without a number is new.
-    pub fn prepare<'k>(
+    fn look_up<'k>(
         &mut self,
         tx: &duckdb::Transaction<'_>,
         keys: impl IntoIterator<Item = &'k Key>,
@@ -177,7 +178,7 @@ impl KeyNumbers {
     }
 
     /// The number of `key`, given now if it has none (after
-    /// [`KeyNumbers::prepare`] was called with it).
+    /// [`KeyNumbers::ready`] was called with it).
     pub fn number(&mut self, key: &Key) -> i64 {
         if let Some(n) = self.numbers.get(key) {
             return *n;
@@ -196,14 +197,14 @@ impl KeyNumbers {
         }
         let keys: StringArray = self.new.iter().map(|(_, k)| Some(hex::encode(k))).collect();
         let nos: Int64Array = self.new.iter().map(|(n, _)| Some(*n)).collect();
-        let batch = RecordBatch::try_from_iter([
-            ("key", Arc::new(keys) as ArrayRef),
-            ("key_no", Arc::new(nos) as ArrayRef),
-        ])
-        .map_err(|e| StoreError::Unsupported(format!("identity keys as Arrow: {e}")))?;
-        let mut app = tx.appender("identity_keys").ctx("appender identity_keys")?;
-        app.append_record_batch(batch).ctx("append identity keys")?;
-        app.flush().ctx("flush identity_keys")?;
+        super::append_arrow(
+            tx,
+            "identity_keys",
+            [
+                ("key", Arc::new(keys) as ArrayRef),
+                ("key_no", Arc::new(nos) as ArrayRef),
+            ],
+        )?;
         self.new.clear();
         Ok(())
     }
@@ -237,8 +238,7 @@ mod tests {
         commit: bool,
     ) -> Vec<i64> {
         let tx = conn.unchecked_transaction().unwrap();
-        let k = KeyNumbers::checked(cache, &tx).unwrap();
-        k.prepare(&tx, keys).unwrap();
+        let k = KeyNumbers::ready(cache, &tx, keys).unwrap();
         let numbers = keys.iter().map(|key| k.number(key)).collect();
         k.append_new(&tx).unwrap();
         if commit {

@@ -89,8 +89,7 @@ impl Store {
         if !files.is_empty() {
             let content: Vec<(&FileReport, Option<&LoadData>)> =
                 files.iter().map(|f| (f.report, f.load)).collect();
-            let keys = KeyNumbers::checked(&mut self.keys, &tx)?;
-            insert_content(&tx, &content, keys)?;
+            insert_content(&tx, &content, &mut self.keys)?;
             // Only new content changes the figures.
             tx.execute(include_str!("sql/bump_state.sql"), [])
                 .ctx("bump state")?;
@@ -173,8 +172,7 @@ impl Reload<'_> {
             .ctx("update files")?;
         let content: Vec<(&FileReport, Option<&LoadData>)> =
             judged.iter().map(|(r, l)| (r, l.as_ref())).collect();
-        let keys = KeyNumbers::checked(self.keys, &self.tx)?;
-        insert_content(&self.tx, &content, keys)
+        insert_content(&self.tx, &content, self.keys)
     }
 
     /// Commits the re-import. With `fingerprint`, the new key's fingerprint
@@ -243,7 +241,7 @@ fn record_inbox_and_messages(
 fn append_job_seekers(
     tx: &duckdb::Transaction<'_>,
     loads: &[(&str, &LoadData)],
-    keys: &mut KeyNumbers,
+    keys: &mut Option<KeyNumbers>,
 ) -> Result<()> {
     use std::sync::Arc;
 
@@ -261,7 +259,8 @@ fn append_job_seekers(
         return Ok(());
     }
     // The keys' numbers, given to new keys in the order of their rows.
-    keys.prepare(
+    let keys = KeyNumbers::ready(
+        keys,
         tx,
         rows.iter()
             .flat_map(|(_, j)| j.identity.by_id.iter().chain(j.identity.by_name.iter())),
@@ -409,7 +408,7 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
 fn insert_content(
     tx: &duckdb::Transaction<'_>,
     files: &[(&FileReport, Option<&LoadData>)],
-    keys: &mut KeyNumbers,
+    keys: &mut Option<KeyNumbers>,
 ) -> Result<()> {
     {
         let mut app = tx.appender("rejections").ctx("appender rejections")?;

@@ -79,7 +79,7 @@ impl Store {
         // linked keys.
         phase("reference");
         tx.execute_batch(include_str!("recompute/current.sql"))
-            .ctx("current tables and files")?;
+            .ctx("current tables, files and their scopes")?;
         tx.execute_batch(&crate::identity::layout::sql(CURRENT_ROWS))
             .ctx("current job-seeker rows")?;
         phase("current rows");
@@ -91,10 +91,6 @@ impl Store {
         tx.execute_batch("DROP TABLE seeker_rows;")
             .ctx("drop current rows")?;
         phase("latest");
-        // The files' scopes, computed once for every indicator
-        // (recompute/scoped.sql).
-        tx.execute_batch(include_str!("recompute/scoped.sql"))
-            .ctx("scoped current files")?;
         for ind in crate::indicators::REGISTRY {
             let sql = format!(
                 "INSERT INTO indicator_values SELECT ?, now(), '{}', scope_kind, scope, value, people FROM ({})",
