@@ -39,8 +39,33 @@ impl Store {
             let _ = std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700));
         }
         let path = data.join(DB_FILE);
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
+        if !path.exists() {
+            create(data, &path)?;
+        }
+        let mut store = Self::connect(data, &path)?;
+        let migrated = store.migrate()?;
+        let views = store.ensure_views(migrated)?;
+        store.database_id = store.ensure_database_id()?;
+        if migrated || views {
+            // Schema changes go to the database file at once, not left in
+            // the log: a log of DDL is what DuckDB has been seen to fail
+            // to replay after a crash (duckdb/duckdb#25510).
+            store.checkpoint()?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [store.path.clone(), store.path.with_extension("duckdb.wal")] {
+                let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+        Ok(store)
+    }
+
+    /// A connection to the database file `path` with essaim's settings.
+    fn connect(data: &Path, path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
             source,
         })?;
         // DuckDB's buffer pool defaults to 80 % of the machine: on a shared
@@ -54,35 +79,24 @@ impl Store {
             "SET memory_limit = '{MEMORY_LIMIT}'; SET preserve_insertion_order = false; SET checkpoint_threshold = '1GB';"
         ))
         .map_err(|source| StoreError::Open {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         })?;
-        let mut store = Store::over(conn, data, path);
-        let migrated = store.migrate()?;
-        store.ensure_views(migrated)?;
-        store.database_id = store.ensure_database_id()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for f in [store.path.clone(), store.path.with_extension("duckdb.wal")] {
-                let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600));
-            }
-        }
-        Ok(store)
+        Ok(Store::over(conn, data, path.to_path_buf()))
     }
 
     /// Recreates the views and the comments when this binary's differ from
     /// those the database holds (a fingerprint in `meta`) or the schema was
     /// migrated, in one transaction: an unchanged binary opens without
     /// rewriting them.
-    fn ensure_views(&self, force: bool) -> Result<()> {
+    fn ensure_views(&self, force: bool) -> Result<bool> {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(VIEWS);
         h.update(COMMENTS);
         let fingerprint = hex::encode(h.finalize());
         if !force && self.meta("views")?.as_deref() == Some(fingerprint.as_str()) {
-            return Ok(());
+            return Ok(false);
         }
         let tx = self.conn.unchecked_transaction().ctx("begin views")?;
         tx.execute_batch(VIEWS).ctx("create views (views.sql)")?;
@@ -94,7 +108,7 @@ impl Store {
         )
         .ctx("record views")?;
         tx.commit().ctx("commit views")?;
-        Ok(())
+        Ok(true)
     }
 
     fn ensure_database_id(&self) -> Result<String> {
@@ -191,4 +205,36 @@ impl Store {
             .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
             .ctx("read schema version")
     }
+}
+
+/// Makes a new database at `path` whole or not at all: it is built under a
+/// temporary name (schema, views, database id, written to the file by a
+/// checkpoint), then renamed into place. A run killed while the database
+/// was being created leaves no half-made file that the next run could not
+/// open (only a temporary one, replaced by the next attempt).
+fn create(data: &Path, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("duckdb.new");
+    let io = |what: String| move |source: std::io::Error| StoreError::Io { what, source };
+    for leftover in [tmp.clone(), tmp.with_extension("new.wal")] {
+        match std::fs::remove_file(&leftover) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(format!("remove {}", leftover.display()))(e));
+            }
+            _ => {}
+        }
+    }
+    {
+        let store = Store::connect(data, &tmp)?;
+        store.migrate()?;
+        store.ensure_views(true)?;
+        store.ensure_database_id()?;
+        store.checkpoint()?;
+    }
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(format!("flush {}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(io(format!("rename {}", tmp.display())))?;
+    std::fs::File::open(data)
+        .and_then(|d| d.sync_all())
+        .map_err(io(format!("flush {}", data.display())))
 }

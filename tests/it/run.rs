@@ -156,6 +156,31 @@ fn a_run_killed_at_any_point_ends_with_the_same_figures() {
     );
 }
 
+#[test]
+fn a_database_half_made_by_a_killed_first_run_is_made_anew() {
+    // A first run killed while it created the database leaves at most a
+    // half-written temporary file (the database is renamed into place only
+    // once whole): the next run starts over and loads everything.
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_config(dir.path());
+    let files = fixture_files("figures");
+    drop_into(&dir.path().join("inbox"), &files);
+    let whole = tempfile::tempdir().unwrap();
+    let other = temp_config(whole.path());
+    essaim_with(&other, &["run"], &[KEY]);
+    let made = std::fs::read(whole.path().join("data/essaim.duckdb")).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("essaim.duckdb.new"), &made[..made.len().min(12_288)]).unwrap();
+    std::fs::write(data.join("essaim.duckdb.new.wal"), b"\x00half a log").unwrap();
+    let run = essaim_with(&config, &["run"], &[KEY]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(headline(&figures(&config)), [8, 65, 722, 622, 338, 167]);
+    assert!(data.join("essaim.duckdb").exists());
+    assert!(!data.join("essaim.duckdb.new").exists());
+    assert!(!data.join("essaim.duckdb.new.wal").exists());
+}
+
 /// How many files the database holds, and how many of them wholly: their
 /// stored rows are their accepted rows and their feedback is queued.
 fn files_wholly_loaded(dir: &std::path::Path) -> (i64, i64) {
@@ -163,7 +188,8 @@ fn files_wholly_loaded(dir: &std::path::Path) -> (i64, i64) {
     if !db.exists() {
         return (0, 0);
     }
-    let conn = duckdb::Connection::open(&db).unwrap();
+    let conn = duckdb::Connection::open(&db)
+        .unwrap_or_else(|e| panic!("after a kill, the database does not open: {e}"));
     let tables: Vec<String> = conn
         .prepare("SELECT table_name FROM duckdb_tables()")
         .unwrap()
