@@ -171,7 +171,11 @@ fn a_database_half_made_by_a_killed_first_run_is_made_anew() {
     let made = std::fs::read(whole.path().join("data/essaim.duckdb")).unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("essaim.duckdb.new"), &made[..made.len().min(12_288)]).unwrap();
+    std::fs::write(
+        data.join("essaim.duckdb.new"),
+        &made[..made.len().min(12_288)],
+    )
+    .unwrap();
     std::fs::write(data.join("essaim.duckdb.new.wal"), b"\x00half a log").unwrap();
     let run = essaim_with(&config, &["run"], &[KEY]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
