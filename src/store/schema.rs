@@ -43,15 +43,7 @@ impl Store {
             create(data, &path)?;
         }
         let mut store = Self::connect(data, &path)?;
-        let migrated = store.migrate()?;
-        let views = store.ensure_views(migrated)?;
-        store.database_id = store.ensure_database_id()?;
-        if migrated || views {
-            // Schema changes go to the database file at once, not left in
-            // the log: a log of DDL is what DuckDB has been seen to fail
-            // to replay after a crash (duckdb/duckdb#25510).
-            store.checkpoint()?;
-        }
+        store.set_up()?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -83,6 +75,20 @@ impl Store {
             source,
         })?;
         Ok(Store::over(conn, data, path.to_path_buf()))
+    }
+
+    /// Migrates the schema, recreates the views when they changed and
+    /// reads (or makes) the database id. Schema changes go to the database
+    /// file at once, not left in the log: a log of DDL is what DuckDB has
+    /// been seen to fail to replay after a crash (duckdb/duckdb#25510).
+    fn set_up(&mut self) -> Result<()> {
+        let migrated = self.migrate()?;
+        let views = self.ensure_views(migrated)?;
+        self.database_id = self.ensure_database_id()?;
+        if migrated || views {
+            self.checkpoint()?;
+        }
+        Ok(())
     }
 
     /// Recreates the views and the comments when this binary's differ from
@@ -207,9 +213,9 @@ impl Store {
     }
 }
 
-/// Makes a new database at `path` whole or not at all: it is built under a
-/// temporary name (schema, views, database id, written to the file by a
-/// checkpoint), then renamed into place. A run killed while the database
+/// Makes a new database at `path` whole or not at all: it is set up under a
+/// temporary name (schema, views, database id, written to the file by
+/// [`Store::set_up`]'s checkpoint), then renamed into place. A run killed while the database
 /// was being created leaves no half-made file that the next run could not
 /// open (only a temporary one, replaced by the next attempt).
 fn create(data: &Path, path: &Path) -> Result<()> {
@@ -223,13 +229,7 @@ fn create(data: &Path, path: &Path) -> Result<()> {
             _ => {}
         }
     }
-    {
-        let store = Store::connect(data, &tmp)?;
-        store.migrate()?;
-        store.ensure_views(true)?;
-        store.ensure_database_id()?;
-        store.checkpoint()?;
-    }
+    Store::connect(data, &tmp)?.set_up()?;
     std::fs::File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io(format!("flush {}", tmp.display())))?;
