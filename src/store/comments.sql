@@ -15,6 +15,7 @@ COMMENT ON COLUMN runs.rows_rejected IS 'Lignes rejetées dans les nouveaux fich
 
 COMMENT ON TABLE files IS 'Chaque fichier reçu, une fois par contenu (sha256), avec son verdict. Le fichier d''origine est gardé dans data/archive (archive_path) jusqu''à purged_at.';
 COMMENT ON COLUMN files.sha256 IS 'Empreinte SHA-256 du contenu : identifie le fichier.';
+COMMENT ON COLUMN files.file_no IS 'Numéro du fichier, donné dans l''ordre de chargement, jamais réutilisé : les lignes de job_seekers, companies et professionals le portent (file_no).';
 COMMENT ON COLUMN files.name IS 'Nom du fichier tel que reçu.';
 COMMENT ON COLUMN files.structure IS 'Code de la structure (ref_structures.code), lu dans le nom ou la feuille Structure.';
 COMMENT ON COLUMN files.innovation IS 'Code de l''innovation déclarée par le fichier.';
@@ -33,6 +34,7 @@ COMMENT ON COLUMN rejections.col IS 'Lettre de colonne.';
 COMMENT ON COLUMN rejections.reason IS 'Motif du rejet, en français.';
 
 COMMENT ON TABLE job_seekers IS 'Les lignes acceptées des feuilles Demandeurs d''emploi. Aucune identité : seulement les numéros de leurs empreintes HMAC (id_no, name_no ; identity_keys). Les figures ne lisent que les lignes des fichiers courants (current_job_seekers).';
+COMMENT ON COLUMN job_seekers.file_no IS 'Le fichier (files.file_no).';
 COMMENT ON COLUMN job_seekers.id_no IS 'Numéro (identity_keys.key_no) de l''empreinte HMAC-SHA256 de l''identifiant France Travail (jamais l''identifiant lui-même).';
 COMMENT ON COLUMN job_seekers.name_no IS 'Numéro (identity_keys.key_no) de l''empreinte HMAC-SHA256 du nom, du prénom et de la date de naissance.';
 COMMENT ON COLUMN job_seekers.entry IS 'Date d''entrée dans le dispositif.';
@@ -42,11 +44,13 @@ COMMENT ON COLUMN job_seekers.is_exit IS 'Sorti du dispositif.';
 COMMENT ON COLUMN job_seekers.is_employment IS 'Sorti en emploi (CDI, CDD de 6 mois et plus, intérim, création d''entreprise).';
 
 COMMENT ON TABLE companies IS 'Les lignes acceptées des feuilles Entreprises (entreprises et partenaires privés).';
+COMMENT ON COLUMN companies.file_no IS 'Le fichier (files.file_no).';
 COMMENT ON COLUMN companies.siren IS 'SIREN (9 chiffres) : une entreprise est comptée une fois par SIREN.';
 COMMENT ON COLUMN companies.siret IS 'SIRET (14 chiffres) quand il est connu.';
 COMMENT ON COLUMN companies.counts_as_company IS 'Compte comme entreprise ou partenaire privé.';
 
 COMMENT ON TABLE professionals IS 'Les lignes acceptées des feuilles Professionnels : une empreinte HMAC par professionnel (nom, prénom, organisme), jamais les noms.';
+COMMENT ON COLUMN professionals.file_no IS 'Le fichier (files.file_no).';
 COMMENT ON COLUMN professionals.key IS 'HMAC-SHA256 du nom, du prénom et de l''organisme.';
 
 COMMENT ON TABLE persons IS 'Personnes : les empreintes (identity_keys.key_no) reliées par une même ligne forment une personne, numérotée par sa plus petite clé.';

@@ -42,11 +42,18 @@ impl Store {
             return Ok(std::time::Duration::ZERO);
         }
         let tx = self.conn.transaction().ctx("begin file load")?;
+        // New files are numbered after every file stored (numbers only
+        // grow; the lock makes this process the only writer).
+        let first_no: i64 = tx
+            .query_row("SELECT coalesce(max(file_no), 0) + 1 FROM files", [], |r| {
+                r.get(0)
+            })
+            .ctx("largest file number")?;
         if !files.is_empty() {
             // History rows, inbox entries and messages through appenders
             // (a statement a file was most of a group's time).
             let mut app = tx.appender("files").ctx("appender files")?;
-            for f in files {
+            for (f, file_no) in files.iter().zip(first_no..) {
                 let report = f.report;
                 let (rows, accepted, rejected) = report.totals();
                 let declared = f.load.and_then(|l| l.declared_professionals);
@@ -71,6 +78,7 @@ impl Store {
                     None::<NaiveDateTime>, // purged_at
                     f.received.hint,
                     report.rejections_omitted as i64,
+                    file_no,
                 ])
                 .ctx("append file")?;
             }
@@ -87,8 +95,11 @@ impl Store {
         let messages: Vec<&NewMessage> = files.iter().filter_map(|f| f.message).collect();
         record_inbox_and_messages(&tx, &inbox, &messages)?;
         if !files.is_empty() {
-            let content: Vec<(&FileReport, Option<&LoadData>)> =
-                files.iter().map(|f| (f.report, f.load)).collect();
+            let content: Vec<(&FileReport, Option<&LoadData>, i64)> = files
+                .iter()
+                .zip(first_no..)
+                .map(|(f, n)| (f.report, f.load, n))
+                .collect();
             insert_content(&tx, &content, &mut self.keys)?;
             // Only new content changes the figures.
             tx.execute(include_str!("sql/bump_state.sql"), [])
@@ -114,11 +125,22 @@ impl Store {
         tx.execute_batch(include_str!("sql/reload_begin.sql"))
             .ctx("stage reload")?;
         super::stage_keys(&tx, "stage_reload", files)?;
+        let numbers = {
+            let mut stmt = tx
+                .prepare("SELECT sha256, file_no FROM files WHERE sha256 IN (SELECT sha256 FROM stage_reload)")
+                .ctx("prepare file numbers")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .ctx("file numbers")?;
+            rows.collect::<std::result::Result<_, _>>()
+                .ctx("read file numbers")?
+        };
         tx.execute_batch(include_str!("sql/reload_clear.sql"))
             .ctx("clear file content")?;
         Ok(Reload {
             tx,
             keys: &mut self.keys,
+            numbers,
         })
     }
 }
@@ -131,6 +153,8 @@ pub struct Reload<'a> {
     /// The store's key numbers (checked against the table before use, so
     /// a rollback leaves nothing wrong in them).
     keys: &'a mut Option<KeyNumbers>,
+    /// The numbers of the files being re-judged, by sha256.
+    numbers: std::collections::HashMap<String, i64>,
 }
 
 impl Reload<'_> {
@@ -170,8 +194,18 @@ impl Reload<'_> {
         self.tx
             .execute_batch(include_str!("sql/reload_apply.sql"))
             .ctx("update files")?;
-        let content: Vec<(&FileReport, Option<&LoadData>)> =
-            judged.iter().map(|(r, l)| (r, l.as_ref())).collect();
+        let content = judged
+            .iter()
+            .map(|(r, l)| {
+                let n = self.numbers.get(&r.sha256).copied().ok_or_else(|| {
+                    super::StoreError::Unsupported(format!(
+                        "file {} re-judged but not being re-imported",
+                        r.sha256
+                    ))
+                })?;
+                Ok((r, l.as_ref(), n))
+            })
+            .collect::<Result<Vec<_>>>()?;
         insert_content(&self.tx, &content, self.keys)
     }
 
@@ -240,7 +274,7 @@ fn record_inbox_and_messages(
 /// per-value binding was most of a load's time).
 fn append_job_seekers(
     tx: &duckdb::Transaction<'_>,
-    loads: &[(&str, &LoadData)],
+    loads: &[(i64, &LoadData)],
     keys: &mut Option<KeyNumbers>,
 ) -> Result<()> {
     use std::sync::Arc;
@@ -251,9 +285,9 @@ fn append_job_seekers(
 
     use crate::model::records::Listed;
 
-    let rows: Vec<(&str, &crate::identity::SeekerRow)> = loads
+    let rows: Vec<(i64, &crate::identity::SeekerRow)> = loads
         .iter()
-        .flat_map(|(sha, l)| l.job_seekers.iter().map(move |j| (*sha, j)))
+        .flat_map(|(n, l)| l.job_seekers.iter().map(move |j| (*n, j)))
         .collect();
     if rows.is_empty() {
         return Ok(());
@@ -277,9 +311,9 @@ fn append_job_seekers(
     let text = |f: &dyn Fn(&crate::identity::SeekerRow) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, j)| f(j)).collect::<StringArray>())
     };
-    let [sha256, row] = file_and_row(&rows, |j| j.row);
+    let [file_no, row] = file_and_row(&rows, |j| j.row);
     let columns: Vec<ArrayRef> = vec![
-        sha256,
+        file_no,
         row,
         text(&|j| j.sex.map(Listed::label)),
         text(&|j| Some(j.postal_code.as_str())),
@@ -312,7 +346,7 @@ fn append_job_seekers(
         Arc::new(Int64Array::from(name_no)),
     ];
     let names = [
-        "sha256",
+        "file_no",
         "row_number",
         "sex",
         "postal_code",
@@ -330,14 +364,14 @@ fn append_job_seekers(
 }
 
 /// The first two columns of a table of records: each record's file (its
-/// sha256) and row number.
+/// number) and row number.
 fn file_and_row<T>(
-    rows: &[(&str, &T)],
+    rows: &[(i64, &T)],
     row: impl Fn(&T) -> u32,
 ) -> [duckdb::arrow::array::ArrayRef; 2] {
-    use duckdb::arrow::array::{Int32Array, StringArray};
+    use duckdb::arrow::array::{Int32Array, Int64Array};
     [
-        std::sync::Arc::new(rows.iter().map(|(s, _)| Some(*s)).collect::<StringArray>()),
+        std::sync::Arc::new(rows.iter().map(|(n, _)| *n).collect::<Int64Array>()),
         std::sync::Arc::new(
             rows.iter()
                 .map(|(_, r)| i32::try_from(row(r)).unwrap_or(i32::MAX))
@@ -347,16 +381,16 @@ fn file_and_row<T>(
 }
 
 /// The companies of files, as Arrow columns through one appender.
-fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -> Result<()> {
+fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(i64, &LoadData)]) -> Result<()> {
     use std::sync::Arc;
 
     use duckdb::arrow::array::{ArrayRef, BooleanArray, Int32Array, StringArray};
 
     use crate::model::records::{CompanyId, Listed};
 
-    let rows: Vec<(&str, &crate::model::records::Company)> = loads
+    let rows: Vec<(i64, &crate::model::records::Company)> = loads
         .iter()
-        .flat_map(|(sha, l)| l.companies.iter().map(move |c| (*sha, c)))
+        .flat_map(|(n, l)| l.companies.iter().map(move |c| (*n, c)))
         .collect();
     if rows.is_empty() {
         return Ok(());
@@ -364,9 +398,9 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
     let text = |f: &dyn Fn(&crate::model::records::Company) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, c)| f(c)).collect::<StringArray>())
     };
-    let [sha256, row] = file_and_row(&rows, |c| c.row);
+    let [file_no, row] = file_and_row(&rows, |c| c.row);
     let columns: Vec<ArrayRef> = vec![
-        sha256,
+        file_no,
         row,
         text(&|c| match &c.id {
             CompanyId::Siret(s) => Some(s.as_str()),
@@ -389,7 +423,7 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
         ),
     ];
     let names = [
-        "sha256",
+        "file_no",
         "row_number",
         "siret",
         "siren",
@@ -403,16 +437,16 @@ fn append_companies(tx: &duckdb::Transaction<'_>, loads: &[(&str, &LoadData)]) -
     super::append_arrow(tx, "companies", names.into_iter().zip(columns))
 }
 
-/// The rejections and records of files, through one appender per table
-/// (Arrow columns for the large ones).
+/// The rejections and records of files (each with its number), through
+/// one appender per table (Arrow columns for the large ones).
 fn insert_content(
     tx: &duckdb::Transaction<'_>,
-    files: &[(&FileReport, Option<&LoadData>)],
+    files: &[(&FileReport, Option<&LoadData>, i64)],
     keys: &mut Option<KeyNumbers>,
 ) -> Result<()> {
     {
         let mut app = tx.appender("rejections").ctx("appender rejections")?;
-        for (report, _) in files {
+        for (report, _, _) in files {
             for j in &report.rejections {
                 app.append_row(params![
                     report.sha256,
@@ -428,16 +462,16 @@ fn insert_content(
         }
         app.flush().ctx("flush rejections")?;
     }
-    let loads: Vec<(&str, &LoadData)> = files
+    let loads: Vec<(&str, i64, &LoadData)> = files
         .iter()
-        .filter_map(|(r, l)| Some((r.sha256.as_str(), (*l)?)))
+        .filter_map(|(r, l, n)| Some((r.sha256.as_str(), *n, (*l)?)))
         .collect();
     if loads.is_empty() {
         return Ok(());
     }
     {
         let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
-        for (sha256, load) in &loads {
+        for (sha256, _, load) in &loads {
             for t in &load.carried {
                 app.append_row(params![sha256, t.csv_name()])
                     .ctx("append file table")?;
@@ -445,13 +479,14 @@ fn insert_content(
         }
         app.flush().ctx("flush file_tables")?;
     }
+    let loads: Vec<(i64, &LoadData)> = loads.into_iter().map(|(_, n, l)| (n, l)).collect();
     append_job_seekers(tx, &loads, keys)?;
     append_companies(tx, &loads)?;
     {
         let mut app = tx.appender("professionals").ctx("appender professionals")?;
-        for (sha256, load) in &loads {
+        for (file_no, load) in &loads {
             for p in &load.professionals {
-                app.append_row(params![sha256, p.row, p.key, p.function])
+                app.append_row(params![file_no, p.row, p.key, p.function])
                     .ctx("append professional")?;
             }
         }

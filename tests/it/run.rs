@@ -216,9 +216,9 @@ fn files_wholly_loaded(dir: &std::path::Path) -> (i64, i64) {
         &format!(
             "SELECT count(*), count(*) FILTER (WHERE f.rows_accepted = coalesce(j.n, 0) + coalesce(c.n, 0) + coalesce(p.n, 0) {feedback})
              FROM files f
-             LEFT JOIN (SELECT sha256, count(*) n FROM job_seekers GROUP BY 1) j USING (sha256)
-             LEFT JOIN (SELECT sha256, count(*) n FROM companies GROUP BY 1) c USING (sha256)
-             LEFT JOIN (SELECT sha256, count(*) n FROM professionals GROUP BY 1) p USING (sha256)"
+             LEFT JOIN (SELECT file_no, count(*) n FROM job_seekers GROUP BY 1) j USING (file_no)
+             LEFT JOIN (SELECT file_no, count(*) n FROM companies GROUP BY 1) c USING (file_no)
+             LEFT JOIN (SELECT file_no, count(*) n FROM professionals GROUP BY 1) p USING (file_no)"
         ),
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -342,6 +342,13 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
         conn.execute_batch(
             "DROP VIEW current_job_seekers; DROP VIEW current_companies; DROP VIEW current_professionals;
              DROP VIEW current_files_scoped; DROP VIEW current_files; DROP VIEW current_tables;
+             ALTER TABLE job_seekers ADD COLUMN sha256 VARCHAR; ALTER TABLE companies ADD COLUMN sha256 VARCHAR;
+             ALTER TABLE professionals ADD COLUMN sha256 VARCHAR;
+             UPDATE job_seekers SET sha256 = f.sha256 FROM files f WHERE f.file_no = job_seekers.file_no;
+             UPDATE companies SET sha256 = f.sha256 FROM files f WHERE f.file_no = companies.file_no;
+             UPDATE professionals SET sha256 = f.sha256 FROM files f WHERE f.file_no = professionals.file_no;
+             ALTER TABLE job_seekers DROP COLUMN file_no; ALTER TABLE companies DROP COLUMN file_no;
+             ALTER TABLE professionals DROP COLUMN file_no; ALTER TABLE files DROP COLUMN file_no;
              ALTER TABLE files DROP COLUMN mtime_hint; ALTER TABLE files DROP COLUMN rejections_omitted;
              DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
              DROP TABLE indicator_leaves; ALTER TABLE messages DROP COLUMN about;
@@ -365,16 +372,23 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(figures(&config), before);
     {
         let conn = duckdb::Connection::open(&db).unwrap();
-        let (version, unnumbered): (i64, i64) = conn
+        let (version, unnumbered, files, numbered, orphans): (i64, i64, i64, i64, i64) = conn
             .query_row(
                 "SELECT (SELECT max(version) FROM schema_version),
-                        (SELECT count(*) FROM job_seekers WHERE coalesce(id_no, name_no) IS NULL)",
+                        (SELECT count(*) FROM job_seekers WHERE coalesce(id_no, name_no) IS NULL),
+                        (SELECT count(*) FROM files),
+                        (SELECT count(DISTINCT file_no) FROM files),
+                        (SELECT count(*) FROM (SELECT file_no FROM job_seekers UNION ALL SELECT file_no FROM companies
+                                               UNION ALL SELECT file_no FROM professionals)
+                         WHERE file_no NOT IN (SELECT file_no FROM files))",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .unwrap();
-        // Migrated to this binary's version, 5 (see src/store/schema_v5.sql).
-        assert_eq!((version, unnumbered), (5, 0));
+        // Migrated to this binary's version, 6 (see src/store/schema_v6.sql):
+        // every file numbered once, every row still with its file.
+        assert_eq!((version, unnumbered, numbered, orphans), (6, 0, files, 0));
+        assert!(files > 0);
         conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
             .unwrap();
     }
@@ -382,7 +396,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 3);
     assert!(
         run.stderr
-            .contains("schema version 99, newer than this binary's 5"),
+            .contains("schema version 99, newer than this binary's 6"),
         "{}",
         run.stderr
     );

@@ -21,7 +21,7 @@ FROM (SELECT DISTINCT scope_kind, scope FROM seeker_scopes);
 -- The numbers of a file's scopes, one column per kind of `seeker_scopes`
 -- but national (0), in the order of `identity::SCOPE_KINDS`.
 CREATE OR REPLACE TEMP TABLE seeker_files AS
-SELECT f.sha256,
+SELECT f.file_no,
        row_number() OVER (ORDER BY f.period_end, f.received_at, f.mtime_hint, f.name, f.sha256) AS file_order,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'innovation') AS innovation_no,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement') AS departement_no,
@@ -32,10 +32,10 @@ SELECT f.sha256,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'departement_innovation') AS departement_innovation_no,
        max(s.scope_no) FILTER (WHERE s.scope_kind = 'structure_period') AS structure_period_no
 FROM current_files f
-JOIN current_tables c ON c.sha256 = f.sha256 AND c.tbl = 'demandeurs'
-JOIN seeker_scopes fs ON fs.sha256 = f.sha256
+JOIN current_tables c ON c.file_no = f.file_no AND c.tbl = 'demandeurs'
+JOIN seeker_scopes fs ON fs.file_no = f.file_no
 JOIN scopes s ON s.scope_kind = fs.scope_kind AND s.scope = fs.scope
-GROUP BY f.sha256, f.period_end, f.received_at, f.mtime_hint, f.name;
+GROUP BY f.file_no, f.sha256, f.period_end, f.received_at, f.mtime_hint, f.name;
 
 -- The file's order has 20 bits in `report`. (Names in double braces are
 -- the layout's constants, `identity::persons::layout`, filled in when this
@@ -51,7 +51,7 @@ SELECT j.id_no, j.name_no,
          | (least(j.unemployment_months, {{MONTHS_MAX}})::BIGINT << {{MONTHS_SHIFT}})
          | (j.is_exit::BIGINT << 1)
          | j.is_employment::BIGINT AS report,
-       f.* EXCLUDE (sha256, file_order)
+       f.* EXCLUDE (file_no, file_order)
 FROM job_seekers j
-JOIN seeker_files f ON f.sha256 = j.sha256
+JOIN seeker_files f ON f.file_no = j.file_no
 WHERE coalesce(j.id_no, j.name_no) IS NOT NULL;
