@@ -157,8 +157,8 @@ fn child_recompute(work: &Path, people: usize) {
     store
         .connection()
         .execute_batch(&format!(
-            "INSERT INTO files (sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, rows_read, rows_accepted, rows_rejected)
-             SELECT 'f' || i, 'f' || i || '.xlsx', 1, 'xlsx', s.code, s.innovation, (2015 + (i % 40) // 4) || '-T' || (i % 4 + 1),
+            "INSERT INTO files (file_no, sha256, name, size, format, structure, innovation, period, period_end, received_at, run_id, verdict, rows_read, rows_accepted, rows_rejected)
+             SELECT i + 1, 'f' || i, 'f' || i || '.xlsx', 1, 'xlsx', s.code, s.innovation, (2015 + (i % 40) // 4) || '-T' || (i % 4 + 1),
                     make_date(2015 + (i % 40) // 4, (i % 4) * 3 + 3, 28), TIMESTAMP '2020-01-01' + to_seconds(i), 1, 'accepted', {per_file}, {per_file}, 0
              FROM range({files}) t(i) JOIN (SELECT code, innovation, row_number() OVER () - 1 AS n FROM read_csv('{structures}')) s ON s.n = i // 40;
              INSERT INTO file_tables SELECT sha256, 'demandeurs' FROM files;
@@ -166,7 +166,7 @@ fn child_recompute(work: &Path, people: usize) {
              SELECT sha256('id' || k), k + 1 FROM range({distinct}) t(k)
              UNION ALL SELECT sha256('name' || k), {distinct} + k + 1 FROM range({distinct}) t(k);
              INSERT INTO job_seekers
-             SELECT 'f' || (i // {per_file}), i % {per_file}, 'F', '75001', DATE '2016-01-01', i % 40, NULL,
+             SELECT i // {per_file} + 1, i % {per_file}, 'F', '75001', DATE '2016-01-01', i % 40, NULL,
                     CASE WHEN i % 5 = 0 THEN 'CDI' ELSE 'En cours' END, NULL, i % 5 = 0, i % 5 = 0,
                     i % {distinct} + 1, CASE WHEN i % 2 = 0 THEN {distinct} + i % {distinct} + 1 END
              FROM range({rows}) t(i);",
