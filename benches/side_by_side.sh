@@ -122,8 +122,17 @@ measure() {
 }
 declare -a t_floor t_essaim t_quiet t_peer m_floor m_essaim m_quiet m_peer
 # essaim's passes from an empty database: "seconds KiB" (summed, largest).
+# The previous database folder is moved aside, and deleted after the last
+# round: on a file system without a journal (this machine's), ext4 skips
+# the inodes freed in the last minutes one by one when it makes a new file,
+# so deleting ten thousand files just before a run made that run's own new
+# files (archive copies, messages) cost about a second of kernel time on
+# the first pass (perf: recently_deleted, find_inode_bit).
+trash=$work/trash
 essaim_passes() {
-    rm -rf "$work/essaim-data"
+    if [ -d "$work/essaim-data" ]; then
+        mkdir -p "$trash" && mv "$work/essaim-data" "$trash/$(date +%s%N)"
+    fi
     local total=0 peak=0 t m k
     for k in $passes; do
         read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
@@ -149,6 +158,7 @@ for r in $(seq 1 "$runs"); do
     echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, essaim --no-feedback ${t_quiet[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
 done
 
+rm -rf "$trash"
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}")
 printf '\n%s rounds, %s files (%s x %s x %s), medians:\n' "$runs" \
