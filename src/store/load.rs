@@ -44,11 +44,14 @@ impl Store {
         let tx = self.conn.transaction().ctx("begin file load")?;
         // New files are numbered after every file stored (numbers only
         // grow; the lock makes this process the only writer).
-        let first_no: i64 = tx
-            .query_row("SELECT coalesce(max(file_no), 0) + 1 FROM files", [], |r| {
+        let first_no: i64 = if files.is_empty() {
+            0
+        } else {
+            tx.query_row("SELECT coalesce(max(file_no), 0) + 1 FROM files", [], |r| {
                 r.get(0)
             })
-            .ctx("largest file number")?;
+            .ctx("largest file number")?
+        };
         if !files.is_empty() {
             // History rows, inbox entries and messages through appenders
             // (a statement a file was most of a group's time).
@@ -462,24 +465,23 @@ fn insert_content(
         }
         app.flush().ctx("flush rejections")?;
     }
-    let loads: Vec<(&str, i64, &LoadData)> = files
+    let loads: Vec<(i64, &LoadData)> = files
         .iter()
-        .filter_map(|(r, l, n)| Some((r.sha256.as_str(), *n, (*l)?)))
+        .filter_map(|(_, l, n)| Some((*n, (*l)?)))
         .collect();
     if loads.is_empty() {
         return Ok(());
     }
     {
         let mut app = tx.appender("file_tables").ctx("appender file_tables")?;
-        for (sha256, _, load) in &loads {
-            for t in &load.carried {
-                app.append_row(params![sha256, t.csv_name()])
+        for (report, load, _) in files {
+            for t in load.iter().flat_map(|l| &l.carried) {
+                app.append_row(params![report.sha256, t.csv_name()])
                     .ctx("append file table")?;
             }
         }
         app.flush().ctx("flush file_tables")?;
     }
-    let loads: Vec<(i64, &LoadData)> = loads.into_iter().map(|(_, n, l)| (n, l)).collect();
     append_job_seekers(tx, &loads, keys)?;
     append_companies(tx, &loads)?;
     {

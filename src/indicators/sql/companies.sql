@@ -1,8 +1,8 @@
 -- companies: distinct SIREN having at least one current company row of type
 -- Entreprise or Partenaire privé, in every scope of `file_scopes` (0 in a
 -- scope whose current companies are all of other types).
--- Inputs: companies, current_tables, file_scopes. Output: scope_kind, scope,
--- value, people (NULL).
+-- Inputs: current_companies, file_scopes. Output: scope_kind, scope, value,
+-- people (NULL).
 -- Over integers: each current file's distinct SIRENs by their 64-bit hash
 -- (NULL for a row that does not count; a collision among 10^5 SIRENs has
 -- odds of 10^-9), counted per numbered scope, then the scopes named. The
@@ -13,8 +13,8 @@ WITH scoped AS (
     FROM file_scopes
 ),
 firms AS (
-    SELECT c.file_no, CASE WHEN c.counts_as_company THEN hash(c.siren) END AS siren
-    FROM companies c SEMI JOIN current_tables t ON t.file_no = c.file_no AND t.tbl = 'entreprises'
+    SELECT file_no, CASE WHEN counts_as_company THEN hash(siren) END AS siren
+    FROM current_companies
     GROUP BY ALL
 ),
 counts AS (
