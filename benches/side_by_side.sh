@@ -12,9 +12,14 @@
 # is made once under $CARGO_TARGET_DIR; without it, the polars column is
 # left out) and GNU time. Builds essaim and the floor in release mode.
 #
-# essaim reads its inbox folder, not dated subfolders: the generator's
-# `inbox/<date>/<file>` is fed as successive runs (each file's first
-# sending, then its resubmissions), and essaim's time is their sum.
+# essaim is measured three ways from an empty database: as files arrive
+# (the generator's `inbox/<date>/<file>` fed as successive runs, each
+# file's first sending, then its resubmissions; essaim's time is their
+# sum), the same with `--no-feedback`, and as a history rebuild: one
+# `run --no-feedback` over the whole dated tree, as the floor and the
+# script read it. Each file's modification time is set to its sending
+# day (as a copy that keeps times has it), which orders the files a run
+# receives together.
 set -euo pipefail
 
 runs=3 structures=65 periods=40 rows=200 seed=2
@@ -96,15 +101,27 @@ for day in sorted(os.listdir(src)):
         os.makedirs(os.path.join(dst, str(k)), exist_ok=True)
         os.link(os.path.join(d, name), os.path.join(dst, str(k), name))
 EOF
+# Each file dated by its sending day (noon UTC).
+"$py" - "$work/data/inbox" <<'EOF'
+import datetime, os, sys
+src = sys.argv[1]
+for day in os.listdir(src):
+    d = os.path.join(src, day)
+    at = datetime.datetime.strptime(day, "%Y-%m-%d").replace(hour=12, tzinfo=datetime.timezone.utc).timestamp()
+    for name in os.listdir(d):
+        os.utime(os.path.join(d, name), (at, at))
+EOF
 passes=$(ls "$work/in" | sort -n)
-for k in $passes; do
-    sed -e "s|^inbox = .*|inbox = \"$work/in/$k\"|" \
+config() { # name inbox
+    sed -e "s|^inbox = .*|inbox = \"$2\"|" \
         -e "s|^data = .*|data = \"$work/essaim-data\"|" \
         -e "s|^innovations = .*|innovations = \"$cfg/innovations.csv\"|" \
         -e "s|^structures = .*|structures = \"$cfg/structures.csv\"|" \
         -e '/^"Jeun_ESS_Créative"/d' \
-        "$here/config/essaim.toml" > "$cfg/essaim-$k.toml"
-done
+        "$here/config/essaim.toml" > "$cfg/essaim-$1.toml"
+}
+for k in $passes; do config "$k" "$work/in/$k"; done
+config all "$work/data/inbox"
 
 echo "building essaim and the floor (release)" >&2
 (cd "$here" && cargo build --release --bin essaim >&2)
@@ -120,8 +137,9 @@ measure() {
     out=$($TIME -f "%e %M" "$@" 2>&1 >/dev/null | tail -1) || true
     echo "$out"
 }
-declare -a t_floor t_essaim t_quiet t_peer m_floor m_essaim m_quiet m_peer
-# essaim's passes from an empty database: "seconds KiB" (summed, largest).
+declare -a t_floor t_essaim t_quiet t_whole t_peer m_floor m_essaim m_quiet m_whole m_peer
+# essaim's runs from an empty database, one per configuration named before
+# `--`, with the arguments after it: "seconds KiB" (summed, largest).
 # The previous database folder is moved aside, and deleted after the last
 # round: on a file system without a journal (this machine's), ext4 skips
 # the inodes freed in the last minutes one by one when it makes a new file,
@@ -129,12 +147,14 @@ declare -a t_floor t_essaim t_quiet t_peer m_floor m_essaim m_quiet m_peer
 # files (archive copies, messages) cost about a second of kernel time on
 # the first pass (perf: recently_deleted, find_inode_bit).
 trash=$work/trash
-essaim_passes() {
+essaim_runs() {
     if [ -d "$work/essaim-data" ]; then
         mkdir -p "$trash" && mv "$work/essaim-data" "$trash/$(date +%s%N)"
     fi
-    local total=0 peak=0 t m k
-    for k in $passes; do
+    local total=0 peak=0 t m k runs=()
+    while [ "$1" != -- ]; do runs+=("$1"); shift; done
+    shift
+    for k in "${runs[@]}"; do
         read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
         total=$(echo "$total + $t" | bc)
         if [ "$m" -gt "$peak" ]; then peak=$m; fi
@@ -145,30 +165,35 @@ for r in $(seq 1 "$runs"); do
     read -r t m < <(measure "$floor" "$work/data/inbox")
     t_floor+=("$t"); m_floor+=("$m")
     # As a structure's files arrive: feedback e-mail and annotated copy each.
-    read -r t m < <(essaim_passes)
+    read -r t m < <(essaim_runs $passes --)
     t_essaim+=("$t"); m_essaim+=("$m")
-    # Rebuilding history: nothing written to the structures.
-    read -r t m < <(essaim_passes --no-feedback)
+    # The same runs, nothing written to the structures.
+    read -r t m < <(essaim_runs $passes -- --no-feedback)
     t_quiet+=("$t"); m_quiet+=("$m")
+    # Rebuilding history: one run over every dated folder, as the script.
+    read -r t m < <(essaim_runs all -- --no-feedback)
+    t_whole+=("$t"); m_whole+=("$m")
     if [ "$peer" = yes ]; then
         rm -f "$work/peer.duckdb"
         read -r t m < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
         t_peer+=("$t"); m_peer+=("$m")
     fi
-    echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, essaim --no-feedback ${t_quiet[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
+    echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, --no-feedback ${t_quiet[-1]} s, one run ${t_whole[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
 done
 
 rm -rf "$trash"
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}")
+mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}"); mw=$(median "${t_whole[@]}")
 printf '\n%s rounds, %s files (%s x %s x %s), medians:\n' "$runs" \
     "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows"
 printf '| %-36s | %8s | %9s | %9s |\n' "" "time" "peak RSS" "x floor"
 printf '| %-36s | %7.2fs | %6d MiB | %9s |\n' "floor (calamine, read every cell)" "$mf" $(( $(median "${m_floor[@]}") / 1024 )) "1.00"
-printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim (empty database, end to end)" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
-printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim run --no-feedback" "$mq" $(( $(median "${m_quiet[@]}") / 1024 )) "$(echo "$mq / $mf" | bc -l)"
+printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, runs as files arrive" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
+printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, the same --no-feedback" "$mq" $(( $(median "${m_quiet[@]}") / 1024 )) "$(echo "$mq / $mf" | bc -l)"
+printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, one run (history rebuild)" "$mw" $(( $(median "${m_whole[@]}") / 1024 )) "$(echo "$mw / $mf" | bc -l)"
 if [ "$peer" = yes ]; then
     mp=$(median "${t_peer[@]}")
     printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "polars + fastexcel + DuckDB" "$mp" $(( $(median "${m_peer[@]}") / 1024 )) "$(echo "$mp / $mf" | bc -l)"
-    printf 'essaim is %.2fx faster than the polars script (%.2fx with --no-feedback)\n' "$(echo "$mp / $me" | bc -l)" "$(echo "$mp / $mq" | bc -l)"
+    printf 'essaim is %.2fx faster than the polars script as files arrive (%.2fx with --no-feedback), %.2fx rebuilding history in one run\n' \
+        "$(echo "$mp / $me" | bc -l)" "$(echo "$mp / $mq" | bc -l)" "$(echo "$mp / $mw" | bc -l)"
 fi
