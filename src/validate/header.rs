@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::ingest::{Row, Sheet};
+use crate::ingest::{Cell, Row, Sheet};
 use crate::model::template::{header_key, Field, Need, Table};
 use crate::text::column_letter;
 use crate::text::fold;
@@ -69,21 +69,36 @@ pub fn locate(
         .map(|c| (c.field, header_key(c.header)))
         .collect();
     let resolve = |text: &str| -> Option<(Field, bool)> {
-        let key = header_key(text);
+        // Folded once: the key is the folded text's letters and digits
+        // (`header_key`), an alias is looked up by the folded text.
+        let folded = fold(text);
+        let key: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
         if key.is_empty() {
             return None;
         }
         if let Some((f, _)) = keys.iter().find(|(_, k)| *k == key) {
             return Some((*f, false));
         }
-        let canonical = aliases.get(&fold(text))?;
+        let canonical = aliases.get(&folded)?;
         let ck = header_key(canonical);
         keys.iter().find(|(_, k)| *k == ck).map(|(f, _)| (*f, true))
     };
+    // A number or a date shows no letter, and every template header has
+    // some: unless an alias is written without letters, such cells (most
+    // of the data rows among the rows searched) cannot be headers and are
+    // not written out to be looked up. Finding the header row was a fifth
+    // of validating (`perf`, side-by-side data).
+    let letterless_alias = aliases.keys().any(|k| !k.chars().any(char::is_alphabetic));
     let score = |row: &Row| {
         row.cells
             .iter()
-            .filter(|c| resolve(&c.display()).is_some())
+            .filter(|c| match c {
+                Cell::Empty => false,
+                Cell::Text(t) => resolve(t).is_some(),
+                Cell::Number(n) if n.is_finite() && !letterless_alias => false,
+                Cell::Date(_) if !letterless_alias => false,
+                other => resolve(&other.display()).is_some(),
+            })
             .count()
     };
     let best = sheet
@@ -206,7 +221,6 @@ fn closest(missing: &[&'static str], unknown: &[String]) -> Vec<(String, &'stati
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::Cell;
 
     fn row(n: u32, cells: &[&str]) -> Row {
         Row {
@@ -282,5 +296,68 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("« Code postal »"));
+    }
+
+    /// `locate` passes over number and date cells unless an alias has no
+    /// letter: that holds only while every template header has one.
+    #[test]
+    fn every_template_header_has_a_letter() {
+        for table in Table::ALL {
+            for c in table.columns() {
+                assert!(
+                    header_key(c.header).chars().any(char::is_alphabetic),
+                    "{}",
+                    c.header
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn headers_written_as_numbers_are_found_through_letterless_aliases() {
+        let number = |n: f64| Cell::Number(n);
+        let date = |d: &str| {
+            Cell::Date(
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap(),
+            )
+        };
+        // A sheet whose headers are codes: 1 (identifier), 2 (postal code),
+        // 3 (entry date), 4 (months), typed as numbers.
+        let sheet = Sheet {
+            name: "Demandeurs d'emploi".into(),
+            rows: vec![
+                Row {
+                    number: 1,
+                    cells: vec![number(1.0), number(2.0), number(3.0), number(4.0)],
+                },
+                Row {
+                    number: 2,
+                    cells: vec![
+                        Cell::Text("X1".into()),
+                        number(75001.0),
+                        date("2019-01-01"),
+                        number(13.0),
+                    ],
+                },
+            ],
+        };
+        let mut aliases = BTreeMap::new();
+        for (code, header) in [
+            ("1", "Identifiant France Travail"),
+            ("2", "Code postal"),
+            ("3", "Date d'entrée"),
+            ("4", "Durée de chômage (mois)"),
+        ] {
+            aliases.insert(fold(code), header.to_string());
+        }
+        let map = locate(&sheet, Table::Demandeurs, &aliases).unwrap();
+        assert_eq!(map.row_index, 0);
+        assert_eq!(map.column(Field::CodePostal), Some(1));
+        assert_eq!(map.column(Field::DureeChomage), Some(3));
+        // Without those aliases, numbers are no headers.
+        assert!(locate(&sheet, Table::Demandeurs, &BTreeMap::new()).is_err());
     }
 }
