@@ -304,7 +304,8 @@ pub enum Event {
 /// stays proportional to this, not to the sheet.
 const CHANNEL_ROWS: usize = 4;
 
-/// A file being read on its own thread, consumed as a stream of [`Event`]s.
+/// A file being read on a reading thread of its own while it lasts, consumed as a
+/// stream of [`Event`]s.
 /// Dropping it stops the reader when it next sends a batch.
 pub struct Stream {
     rx: mpsc::Receiver<Result<Vec<Event>, ReadError>>,

@@ -2,7 +2,7 @@
 //! (`shared/spec/reporting-template.md`). Every row becomes a typed record
 //! or a [`Rejection`] with its provenance and a French reason; a file-level
 //! problem rejects the whole file with one reason that says what to fix.
-//! It reads through `ingest::stream` (a reading thread per file, run inside
+//! It reads through `ingest::stream` (each file on a reading thread, run inside
 //! a worker process by `app`); judging itself does no other I/O, and the day
 //! of the run is an argument.
 
