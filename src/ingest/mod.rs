@@ -147,7 +147,7 @@ pub enum ReadError {
     Bomb { max_mib: u64 },
     #[error("La feuille « {sheet} » dépasse {max} lignes : découpez le fichier.")]
     TooManyRows { sheet: String, max: usize },
-    #[error("La lecture du fichier a dépassé {secs} secondes : fichier refusé.")]
+    #[error("La lecture du fichier a dépassé {secs} seconde{} : fichier refusé.", if *secs > 1 { "s" } else { "" })]
     Timeout { secs: u64 },
     /// The consumer stopped listening (internal, never shown).
     #[error("lecture interrompue")]
@@ -685,5 +685,22 @@ fn walk(entries: std::fs::ReadDir, out: &mut Listing, depth: usize) {
         } else {
             out.skipped.push((path, ReadError::NotAFile.to_string()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadError;
+
+    #[test]
+    fn the_time_limit_is_said_in_french_singular_or_plural() {
+        assert_eq!(
+            ReadError::Timeout { secs: 1 }.to_string(),
+            "La lecture du fichier a dépassé 1 seconde : fichier refusé."
+        );
+        assert_eq!(
+            ReadError::Timeout { secs: 120 }.to_string(),
+            "La lecture du fichier a dépassé 120 secondes : fichier refusé."
+        );
     }
 }
