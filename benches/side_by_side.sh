@@ -3,7 +3,10 @@
 # (as files arrive, then as a history rebuild with `run --no-feedback`),
 # and the polars + fastexcel + DuckDB script a user would write instead,
 # interleaved round by round on the same generated files; prints each one's
-# median wall time and peak memory (RSS, the largest process of its tree).
+# median wall time and peak memory (RSS, the largest process of its tree),
+# and, round by round, the CPU time the host took back from this virtual
+# machine during each measurement (steal): wall times are comparable only
+# between rounds with little of it.
 #
 #   benches/side_by_side.sh                  # 3 rounds, ten years: 65 x 40 x 200
 #   benches/side_by_side.sh --runs 5 --structures 65 --periods 40 --rows 200
@@ -130,12 +133,18 @@ floor_target=${FLOOR_TARGET_DIR:-$target/floor-target}
 (cd "$shared/floor" && CARGO_TARGET_DIR=$floor_target cargo build --release >&2)
 floor=$floor_target/release/floor
 
+# CPU time the host took back from this virtual machine, in hundredths of
+# a second (the `steal` column of /proc/stat; 0 where there is none): a
+# round with much of it is slower for every contestant.
+steal() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; }
+steal_total=0
 # One measurement: "seconds KiB" of a command (its tree's largest process).
 measure() {
-    local out
+    local out s0
+    s0=$(steal)
     # A run that refused some files exits non-zero: measured all the same.
     out=$($TIME -f "%e %M" "$@" 2>&1 >/dev/null | tail -1) || true
-    echo "$out"
+    echo "$out $(( $(steal) - s0 ))"
 }
 declare -a t_floor t_essaim t_quiet t_whole t_peer m_floor m_essaim m_quiet m_whole m_peer
 # essaim's runs from an empty database, one per configuration named before
@@ -151,41 +160,47 @@ essaim_runs() {
     if [ -d "$work/essaim-data" ]; then
         mkdir -p "$trash" && mv "$work/essaim-data" "$trash/$(date +%s%N)"
     fi
-    local total=0 peak=0 t m k runs=()
+    local total=0 peak=0 stolen=0 t m st k runs=()
     while [ "$1" != -- ]; do runs+=("$1"); shift; done
     shift
     for k in "${runs[@]}"; do
-        read -r t m < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
+        read -r t m st < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
         total=$(echo "$total + $t" | bc)
+        stolen=$((stolen + st))
         if [ "$m" -gt "$peak" ]; then peak=$m; fi
     done
-    echo "$total $peak"
+    echo "$total $peak $stolen"
 }
+# Seconds of steal, for the round lines.
+secs() { printf '%.1f' "$(echo "$1 / 100" | bc -l)"; }
 for r in $(seq 1 "$runs"); do
-    read -r t m < <(measure "$floor" "$work/data/inbox")
+    read -r t m s_floor < <(measure "$floor" "$work/data/inbox")
     t_floor+=("$t"); m_floor+=("$m")
     # As a structure's files arrive: feedback e-mail and annotated copy each.
-    read -r t m < <(essaim_runs $passes --)
+    read -r t m s_essaim < <(essaim_runs $passes --)
     t_essaim+=("$t"); m_essaim+=("$m")
     # The same runs, nothing written to the structures.
-    read -r t m < <(essaim_runs $passes -- --no-feedback)
+    read -r t m s_quiet < <(essaim_runs $passes -- --no-feedback)
     t_quiet+=("$t"); m_quiet+=("$m")
     # Rebuilding history: one run over every dated folder, as the script.
-    read -r t m < <(essaim_runs all -- --no-feedback)
+    read -r t m s_whole < <(essaim_runs all -- --no-feedback)
     t_whole+=("$t"); m_whole+=("$m")
+    s_peer=0
     if [ "$peer" = yes ]; then
         rm -f "$work/peer.duckdb"
-        read -r t m < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
+        read -r t m s_peer < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
         t_peer+=("$t"); m_peer+=("$m")
     fi
+    steal_total=$((steal_total + s_floor + s_essaim + s_quiet + s_whole + s_peer))
     echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, --no-feedback ${t_quiet[-1]} s, one run ${t_whole[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
+    echo "  steal: floor $(secs "$s_floor") s, essaim $(secs "$s_essaim") s, --no-feedback $(secs "$s_quiet") s, one run $(secs "$s_whole") s${t_peer:+, polars $(secs "$s_peer") s}" >&2
 done
 
 rm -rf "$trash"
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}"); mw=$(median "${t_whole[@]}")
-printf '\n%s rounds, %s files (%s x %s x %s), medians:\n' "$runs" \
-    "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows"
+printf '\n%s rounds, %s files (%s x %s x %s), medians (%s s of steal in all):\n' "$runs" \
+    "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows" "$(secs "$steal_total")"
 printf '| %-36s | %8s | %9s | %9s |\n' "" "time" "peak RSS" "x floor"
 printf '| %-36s | %7.2fs | %6d MiB | %9s |\n' "floor (calamine, read every cell)" "$mf" $(( $(median "${m_floor[@]}") / 1024 )) "1.00"
 printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, runs as files arrive" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
