@@ -37,6 +37,20 @@ impl Store {
     /// # Errors
     /// SQL errors; the previous figures then stay.
     pub fn recompute(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
+        // Every core for the recomputation's queries (the workers are done
+        // by then), then back to the calling thread only (`Store::open`).
+        self.conn
+            .execute_batch("RESET threads")
+            .ctx("threads for the recomputation")?;
+        let done = self.recompute_all(run_id, registry);
+        let back = self
+            .conn
+            .execute_batch("SET threads = 1")
+            .ctx("threads after the recomputation");
+        done.and(back)
+    }
+
+    fn recompute_all(&mut self, run_id: i64, registry: &Registry) -> Result<()> {
         // What the loads wrote goes into the database file with their log:
         // that memory is then free for the recomputation, under the memory
         // limit.
@@ -365,4 +379,37 @@ fn tally_latest_reports(tx: &duckdb::Transaction<'_>, persons: &Persons) -> Resu
         "people",
     ];
     super::append_arrow(tx, "latest_cells", names.into_iter().zip(columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::registry::Registry;
+    use crate::store::Store;
+
+    fn threads(store: &Store) -> i64 {
+        store
+            .connection()
+            .query_row("SELECT current_setting('threads')::BIGINT", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn duckdb_works_on_the_calling_thread_outside_the_recomputation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(threads(&store), 1, "while files load");
+        store.recompute(1, &Registry::default()).unwrap();
+        assert_eq!(threads(&store), 1, "after the recomputation");
+        let figures: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM indicator_values WHERE run_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(figures > 0, "the recomputation ran");
+    }
 }
