@@ -138,7 +138,8 @@ floor=$floor_target/release/floor
 # round with much of it is slower for every contestant.
 steal() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; }
 steal_total=0
-# One measurement: "seconds KiB" of a command (its tree's largest process).
+# One measurement: "seconds KiB steal" of a command (its tree's largest
+# process; steal in hundredths of a second).
 measure() {
     local out s0
     s0=$(steal)
@@ -148,7 +149,8 @@ measure() {
 }
 declare -a t_floor t_essaim t_quiet t_whole t_peer m_floor m_essaim m_quiet m_whole m_peer
 # essaim's runs from an empty database, one per configuration named before
-# `--`, with the arguments after it: "seconds KiB" (summed, largest).
+# `--`, with the arguments after it: "seconds KiB steal" (summed, largest,
+# summed).
 # The previous database folder is moved aside, and deleted after the last
 # round: on a file system without a journal (this machine's), ext4 skips
 # the inodes freed in the last minutes one by one when it makes a new file,

@@ -162,7 +162,13 @@ const PROFESSIONNELS: &[Column] = &[
 
 /// The key headers are compared on: folded, letters and digits only.
 pub fn header_key(s: &str) -> String {
-    fold(s).chars().filter(|c| c.is_alphanumeric()).collect()
+    header_key_of_folded(&fold(s))
+}
+
+/// [`header_key`] of text already folded (for a caller that also needs
+/// the folded text, without folding twice).
+pub fn header_key_of_folded(folded: &str) -> String {
+    folded.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// Whether `header` is a column of some table (for checking aliases).

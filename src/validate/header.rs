@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::ingest::{Cell, Row, Sheet};
-use crate::model::template::{header_key, Field, Need, Table};
+use crate::model::template::{header_key, header_key_of_folded, Field, Need, Table};
 use crate::text::column_letter;
 use crate::text::fold;
 
@@ -69,10 +69,10 @@ pub fn locate(
         .map(|c| (c.field, header_key(c.header)))
         .collect();
     let resolve = |text: &str| -> Option<(Field, bool)> {
-        // Folded once: the key is the folded text's letters and digits
-        // (`header_key`), an alias is looked up by the folded text.
+        // Folded once: for the key and for the alias, looked up by the
+        // folded text.
         let folded = fold(text);
-        let key: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+        let key = header_key_of_folded(&folded);
         if key.is_empty() {
             return None;
         }
