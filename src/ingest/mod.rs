@@ -606,6 +606,10 @@ pub fn read(file: &SourceFile, limits: &Limits, plan: SheetPlan) -> Result<Workb
 #[derive(Debug, Default)]
 pub struct Listing {
     pub files: Vec<PathBuf>,
+    /// Each file's own metadata (a link's, not its target's), in the order
+    /// of `files`, as the walk read it through its folder; `None` for a
+    /// file named on the command line.
+    pub metadata: Vec<Option<std::fs::Metadata>>,
     pub skipped: Vec<(PathBuf, String)>,
 }
 
@@ -618,7 +622,7 @@ pub struct Listing {
 /// # Errors
 /// An I/O error naming a path given that cannot be listed at all.
 pub fn discover(paths: &[PathBuf]) -> Result<Listing, std::io::Error> {
-    let mut out = Listing::default();
+    let mut out = Walked::default();
     for p in paths {
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()));
@@ -629,35 +633,52 @@ pub fn discover(paths: &[PathBuf]) -> Result<Listing, std::io::Error> {
         if meta.is_dir() || (link && std::fs::metadata(p).is_ok_and(|m| m.is_dir())) {
             walk(std::fs::read_dir(p).map_err(named)?, &mut out, 0);
         } else if meta.is_file() {
-            out.files.push(p.clone());
+            out.files.push((p.clone(), None));
         } else if link {
             out.files
-                .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+                .push((std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), None));
         } else {
             out.skipped
                 .push((p.clone(), ReadError::NotAFile.to_string()));
         }
     }
-    out.files.sort();
-    out.files.dedup();
-    Ok(out)
+    out.files.sort_by(|a, b| a.0.cmp(&b.0));
+    out.files.dedup_by(|a, b| a.0 == b.0);
+    let (files, metadata) = out.files.into_iter().unzip();
+    Ok(Listing {
+        files,
+        metadata,
+        skipped: out.skipped,
+    })
+}
+
+/// What the walk gathers before it is sorted.
+#[derive(Default)]
+struct Walked {
+    files: Vec<(PathBuf, Option<std::fs::Metadata>)>,
+    skipped: Vec<(PathBuf, String)>,
 }
 
 /// Deepest folder nesting walked (a deeper tree is reported, not walked).
 const MAX_DEPTH: usize = 32;
 
-fn walk(entries: std::fs::ReadDir, out: &mut Listing, depth: usize) {
+fn walk(entries: std::fs::ReadDir, out: &mut Walked, depth: usize) {
+    // Each folder's entries in name order: the walk then lists files in
+    // path order already, and `discover`'s sort has nothing left to move
+    // (comparing paths component by component was a tenth of a run with
+    // nothing new, on 3,393 files).
+    let mut named = Vec::new();
     for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                out.skipped
-                    .push((PathBuf::new(), format!("entrée illisible : {e}")));
-                continue;
-            }
-        };
+        match entry {
+            Ok(e) => named.push((e.file_name(), e)),
+            Err(e) => out
+                .skipped
+                .push((PathBuf::new(), format!("entrée illisible : {e}"))),
+        }
+    }
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, entry) in named {
         let path = entry.path();
-        let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with('.') || name.starts_with("~$") {
             continue;
@@ -681,7 +702,10 @@ fn walk(entries: std::fs::ReadDir, out: &mut Listing, depth: usize) {
                 Err(e) => out.skipped.push((path, format!("dossier illisible : {e}"))),
             }
         } else if ty.is_file() {
-            out.files.push(path);
+            // Read through the folder (`fstatat`), not by the whole path
+            // again: on 3,393 files, looking each path up anew was a
+            // twentieth of a run with nothing new.
+            out.files.push((path, entry.metadata().ok()));
         } else {
             out.skipped.push((path, ReadError::NotAFile.to_string()));
         }
