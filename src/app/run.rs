@@ -307,8 +307,8 @@ pub fn run(
     // unchanged was handled before.
     let mut candidates = Vec::new();
     let seen = store.inbox_entries()?;
-    for path in listing.files {
-        let meta = match std::fs::symlink_metadata(&path) {
+    for (path, listed) in listing.files.into_iter().zip(listing.metadata) {
+        let meta = match listed.map_or_else(|| std::fs::symlink_metadata(&path), Ok) {
             Ok(m) => m,
             Err(e) => {
                 skip(
@@ -355,7 +355,13 @@ pub fn run(
         let at = first_seen.get(&c.key_path).copied().unwrap_or(now);
         (at, c.modified.min(at), c.key_path.clone())
     });
-    let known: HashSet<String> = store.known_hashes()?;
+    // Every hash ever received, for the workers to tell repeats; not read
+    // when there is nothing to read (a nightly run with nothing new).
+    let known: HashSet<String> = if candidates.is_empty() {
+        HashSet::new()
+    } else {
+        store.known_hashes()?
+    };
     let pool = Pool::new(config, opts.today, Some(&key)).map_err(PipelineError::Archive)?;
     let archive = store.archive.clone();
     let mut loaded: HashSet<String> = HashSet::new();

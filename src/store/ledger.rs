@@ -34,6 +34,11 @@ impl Store {
         entries: &[(String, u64, NaiveDateTime)],
         now: NaiveDateTime,
     ) -> Result<HashMap<String, NaiveDateTime>> {
+        // Nothing listed, nothing to record: no transaction (most of a
+        // nightly run with nothing new was this empty one).
+        if entries.is_empty() {
+            return Ok(HashMap::new());
+        }
         let tx = self.conn.transaction().ctx("begin sightings")?;
         tx.execute_batch(
             "CREATE OR REPLACE TEMP TABLE listed (path VARCHAR, size BIGINT, stamp TIMESTAMP)",
@@ -89,16 +94,13 @@ impl Store {
     /// # Errors
     /// SQL errors.
     pub fn begin_run(&self, kind: &str, note: Option<&str>) -> Result<i64> {
-        let id: i64 = self
-            .conn
-            .query_row("SELECT coalesce(max(id), 0) + 1 FROM runs", [], |r| {
-                r.get(0)
-            })
-            .ctx("next run id")?;
         self.conn
-            .execute(include_str!("sql/begin_run.sql"), params![id, kind, note])
-            .ctx("record run start")?;
-        Ok(id)
+            .query_row(
+                include_str!("sql/begin_run.sql"),
+                params![kind, note],
+                |r| r.get(0),
+            )
+            .ctx("record run start")
     }
 
     /// Records how a run ended.
