@@ -57,10 +57,10 @@ impl Store {
 
     /// A connection to the database file `path` with essaim's settings.
     fn connect(data: &Path, path: &Path) -> Result<Store> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let failed = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
         // DuckDB's buffer pool defaults to 80 % of the machine: on a shared
         // server that is memory the nightly run has no use for. Beyond the
         // limit DuckDB evicts and spills (README, "Benchmarks"). Loads are
@@ -73,14 +73,16 @@ impl Store {
         // processes hold every core, and a statement's thread spun on
         // DuckDB's task queue waiting for a helper thread that had no core
         // (a tenth of the writer's CPU in `perf`; loading 0.5 s shorter on
-        // the side-by-side data, the run's CPU 0.9 s less).
-        conn.execute_batch(&format!(
-            "SET memory_limit = '{MEMORY_LIMIT}'; SET preserve_insertion_order = false; SET checkpoint_threshold = '1GB'; SET threads = 1;"
-        ))
-        .map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // the side-by-side data, the run's CPU 0.9 s less). Given when the
+        // database opens, not as `SET` statements after: no helper thread
+        // is started only to be stopped, and nothing is parsed.
+        let settings = duckdb::Config::default()
+            .with("memory_limit", MEMORY_LIMIT)
+            .and_then(|c| c.with("preserve_insertion_order", "false"))
+            .and_then(|c| c.with("checkpoint_threshold", "1GB"))
+            .and_then(|c| c.threads(1))
+            .map_err(failed)?;
+        let conn = Connection::open_with_flags(path, settings).map_err(failed)?;
         Ok(Store::over(conn, data, path.to_path_buf()))
     }
 
@@ -90,8 +92,21 @@ impl Store {
     /// been seen to fail to replay after a crash (duckdb/duckdb#25510).
     fn set_up(&mut self) -> Result<()> {
         let migrated = self.migrate()?;
-        let views = self.ensure_views(migrated)?;
-        self.database_id = self.ensure_database_id()?;
+        // Both facts in one statement (DuckDB plans each statement that
+        // reads a table twice: as it is prepared and as it runs).
+        let (views, id): (Option<String>, Option<String>) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'views'), (SELECT value FROM meta WHERE key = 'database_id')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ctx("read meta")?;
+        let views = self.ensure_views(migrated, views.as_deref())?;
+        self.database_id = match id {
+            Some(id) => id,
+            None => self.make_database_id()?,
+        };
         if migrated || views {
             self.checkpoint()?;
         }
@@ -102,13 +117,13 @@ impl Store {
     /// those the database holds (a fingerprint in `meta`) or the schema was
     /// migrated, in one transaction: an unchanged binary opens without
     /// rewriting them.
-    fn ensure_views(&self, force: bool) -> Result<bool> {
+    fn ensure_views(&self, force: bool, recorded: Option<&str>) -> Result<bool> {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(VIEWS);
         h.update(COMMENTS);
         let fingerprint = hex::encode(h.finalize());
-        if !force && self.meta("views")?.as_deref() == Some(fingerprint.as_str()) {
+        if !force && recorded == Some(fingerprint.as_str()) {
             return Ok(false);
         }
         let tx = self.conn.unchecked_transaction().ctx("begin views")?;
@@ -124,10 +139,8 @@ impl Store {
         Ok(true)
     }
 
-    fn ensure_database_id(&self) -> Result<String> {
-        if let Some(id) = self.meta("database_id")? {
-            return Ok(id);
-        }
+    /// Gives the database its id (the first time it is opened).
+    fn make_database_id(&self) -> Result<String> {
         let mut raw = [0u8; 6];
         rand::fill(&mut raw);
         let id = hex::encode(raw);
