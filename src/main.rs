@@ -8,7 +8,9 @@ use essaim::cli::CliError;
 
 /// mimalloc instead of the system allocator: rows are allocated on the
 /// reading thread and freed on the validating one, which glibc's malloc
-/// serves slowly (see the README's architecture section).
+/// serves slowly (see the README's architecture section). With the crate's
+/// `override` feature, `malloc` and C++'s `new` are mimalloc's too, so
+/// DuckDB allocates through it as well.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -92,16 +92,9 @@ impl Store {
     /// been seen to fail to replay after a crash (duckdb/duckdb#25510).
     fn set_up(&mut self) -> Result<()> {
         let migrated = self.migrate()?;
-        // Both facts in one statement (DuckDB plans each statement that
-        // reads a table twice: as it is prepared and as it runs).
-        let (views, id): (Option<String>, Option<String>) = self
-            .conn
-            .query_row(
-                "SELECT (SELECT value FROM meta WHERE key = 'views'), (SELECT value FROM meta WHERE key = 'database_id')",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .ctx("read meta")?;
+        let mut meta = self.meta_all()?;
+        let views = meta.remove("views");
+        let id = meta.remove("database_id");
         let views = self.ensure_views(migrated, views.as_deref())?;
         self.database_id = match id {
             Some(id) => id,
@@ -164,6 +157,19 @@ impl Store {
             Some(r) => Ok(Some(r.get(0).ctx("read meta")?)),
             None => Ok(None),
         }
+    }
+
+    /// Every fact in `meta`, by key (one statement for the few that opening
+    /// the database reads).
+    fn meta_all(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM meta")
+            .ctx("prepare meta")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("query meta")?;
+        rows.collect::<std::result::Result<_, _>>().ctx("read meta")
     }
 
     /// The fingerprint of the hash key the database's hashes were made with.

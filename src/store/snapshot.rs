@@ -23,19 +23,14 @@ impl Store {
     /// # Errors
     /// SQL or I/O errors (the caller logs them: the snapshot is a comfort).
     pub fn refresh_snapshot(&self) -> Result<bool> {
-        // One statement for both (each costs its planning twice in DuckDB).
-        let (version, copied): (i64, Option<String>) = self
+        let version: i64 = self
             .conn
-            .query_row(
-                "SELECT version, (SELECT value FROM meta WHERE key = 'snapshot_version') FROM state",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT version FROM state", [], |r| r.get(0))
             .ctx("read state")?;
         let data = self.path.parent().unwrap_or_else(|| Path::new("."));
         let dir = snapshot_dir(data);
         let target = dir.join(DB_FILE);
-        if target.exists() && copied == Some(version.to_string()) {
+        if target.exists() && self.meta("snapshot_version")? == Some(version.to_string()) {
             return Ok(false);
         }
         self.checkpoint()?;
