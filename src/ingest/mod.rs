@@ -716,6 +716,50 @@ fn walk(entries: std::fs::ReadDir, out: &mut Walked, depth: usize) {
 mod tests {
     use super::ReadError;
 
+    /// The walk lists folders in name order so that the listing needs no
+    /// real sort: its order must still be the paths' own (component by
+    /// component, where `a/z` comes before `a-b` and `a.xlsx`), and each
+    /// file's metadata must be that file's.
+    #[test]
+    fn the_listing_is_in_path_order_with_each_files_own_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let names = [
+            "a/z.csv",
+            "a/b/c.csv",
+            "a-b.csv",
+            "a.xlsx",
+            "A.csv",
+            "b/a.csv",
+            "a b/x.csv",
+            "é.csv",
+            "a/.hidden.csv",
+            "~$lock.xlsx",
+        ];
+        for (i, n) in names.iter().enumerate() {
+            let p = root.join(n);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, vec![b'x'; i + 1]).unwrap();
+        }
+        let listing = super::discover(&[root.to_path_buf()]).unwrap();
+        let mut expected: Vec<_> = names[..8].iter().map(|n| root.join(n)).collect();
+        expected.sort();
+        assert_eq!(listing.files, expected);
+        assert_eq!(listing.metadata.len(), listing.files.len());
+        for (path, meta) in listing.files.iter().zip(&listing.metadata) {
+            let meta = meta.as_ref().expect("the walk read the file's metadata");
+            assert_eq!(
+                meta.len(),
+                std::fs::metadata(path).unwrap().len(),
+                "{path:?}"
+            );
+        }
+        // A file named on the command line is listed without metadata.
+        let one = super::discover(&[root.join("a.xlsx")]).unwrap();
+        assert_eq!(one.files, vec![root.join("a.xlsx")]);
+        assert!(one.metadata[0].is_none());
+    }
+
     #[test]
     fn the_time_limit_is_said_in_french_singular_or_plural() {
         assert_eq!(
