@@ -45,7 +45,7 @@ impl Store {
         let done = self.recompute_all(run_id, registry);
         let back = self
             .conn
-            .execute_batch("SET threads = 1")
+            .execute_batch(&format!("SET threads = {}", super::schema::LOADING_THREADS))
             .ctx("threads after the recomputation");
         done.and(back)
     }

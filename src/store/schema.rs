@@ -20,6 +20,9 @@ const VIEWS: &str = include_str!("views.sql");
 /// DuckDB's memory limit for one connection.
 const MEMORY_LIMIT: &str = "320MB";
 const COMMENTS: &str = include_str!("comments.sql");
+/// DuckDB's threads outside the recomputation (see [`Store::connect`]): the
+/// database opens with it, and `Store::recompute` sets it back.
+pub(super) const LOADING_THREADS: i64 = 1;
 
 impl Store {
     /// Opens (creating if needed) the database under `data`, migrates it to
@@ -80,7 +83,7 @@ impl Store {
             .with("memory_limit", MEMORY_LIMIT)
             .and_then(|c| c.with("preserve_insertion_order", "false"))
             .and_then(|c| c.with("checkpoint_threshold", "1GB"))
-            .and_then(|c| c.threads(1))
+            .and_then(|c| c.threads(LOADING_THREADS))
             .map_err(failed)?;
         let conn = Connection::open_with_flags(path, settings).map_err(failed)?;
         Ok(Store::over(conn, data, path.to_path_buf()))
