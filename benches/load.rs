@@ -182,8 +182,9 @@ fn child_recompute(work: &Path, people: usize) {
              FROM range({files}) t(i) JOIN (SELECT code, innovation, row_number() OVER () - 1 AS n FROM read_csv('{structures}')) s ON s.n = i // 40;
              INSERT INTO file_tables SELECT sha256, 'demandeurs' FROM files;
              INSERT INTO identity_keys
-             SELECT sha256('id' || k), k + 1 FROM range({distinct}) t(k)
-             UNION ALL SELECT sha256('name' || k), {distinct} + k + 1 FROM range({distinct}) t(k);
+             SELECT hash('id' || k), hash('id2' || k), hash('id3' || k), hash('id4' || k), k + 1 FROM range({distinct}) t(k)
+             UNION ALL SELECT hash('name' || k), hash('name2' || k), hash('name3' || k), hash('name4' || k), {distinct} + k + 1
+             FROM range({distinct}) t(k);
              INSERT INTO job_seekers
              SELECT i // {per_file} + 1, i % {per_file}, 'F', '75001', DATE '2016-01-01', i % 40, NULL,
                     CASE WHEN i % 5 = 0 THEN 'CDI' ELSE 'En cours' END, NULL, i % 5 = 0, i % 5 = 0,

@@ -25,7 +25,7 @@ use crate::model::template::Table;
 use crate::validate::FileData;
 
 /// A keyed hash (HMAC-SHA256) of a person's identifier or name, as bytes:
-/// stored as hexadecimal text in `identity_keys` only.
+/// stored in `identity_keys` only, as four 64-bit integers.
 pub type PersonKey = [u8; 32];
 
 /// A person's keys: the keyed hashes of the identifier and of surname +

@@ -55,6 +55,7 @@ COMMENT ON COLUMN professionals.key IS 'HMAC-SHA256 du nom, du prénom et de l''
 
 COMMENT ON TABLE persons IS 'Personnes : les empreintes (identity_keys.key_no) reliées par une même ligne forment une personne, numérotée par sa plus petite clé.';
 COMMENT ON TABLE identity_keys IS 'Numéro de chaque empreinte d''identité HMAC-SHA256 (key_no), attribué à la première rencontre.';
+COMMENT ON COLUMN identity_keys.k1 IS 'Octets 1 à 8 de l''empreinte HMAC-SHA256, en entier big-endian (k2 : 9 à 16, k3 : 17 à 24, k4 : 25 à 32).';
 
 COMMENT ON TABLE indicator_values IS 'Les chiffres de chaque recalcul (run_id), bruts : les petits effectifs n''y sont pas masqués. Ne publiez que ce que publie essaim export.';
 COMMENT ON COLUMN indicator_values.run_id IS 'Exécution qui a recalculé les chiffres.';

@@ -18,11 +18,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use duckdb::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
+use duckdb::arrow::array::{Array, ArrayRef, Int64Array, UInt64Array};
 
 use super::{Ctx, Result, StoreError};
 
-/// A key's 32 bytes (HMAC-SHA256; hexadecimal text in the table).
+/// A key's 32 bytes (HMAC-SHA256; four big-endian 64-bit integers, `k1`
+/// to `k4`, in the table).
 type Key = crate::identity::PersonKey;
 
 /// Hashes a key by its first 8 bytes: HMAC output under a secret key is
@@ -64,14 +65,43 @@ pub struct KeyNumbers {
     complete: bool,
 }
 
-fn decode(key: &str) -> Result<Key> {
+/// The four integers a key is stored as (`identity_keys.k1` to `k4`).
+fn words(key: &Key) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for (w, chunk) in out.iter_mut().zip(key.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        *w = u64::from_be_bytes(b);
+    }
+    out
+}
+
+/// The key stored as these four integers.
+fn from_words(words: [u64; 4]) -> Key {
     let mut out = [0u8; 32];
-    hex::decode_to_slice(key, &mut out).map_err(|e| {
-        StoreError::Unsupported(format!(
-            "an identity key is not 64 hexadecimal digits ({e})"
-        ))
-    })?;
-    Ok(out)
+    for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// `keys` as the four integer columns of `identity_keys`, named `k1` to
+/// `k4`, followed by `more`.
+fn key_columns<'k>(
+    keys: impl Iterator<Item = &'k Key>,
+    more: Vec<(&'static str, ArrayRef)>,
+) -> Vec<(&'static str, ArrayRef)> {
+    let keys: Vec<[u64; 4]> = keys.map(words).collect();
+    let mut columns: Vec<(&'static str, ArrayRef)> = ["k1", "k2", "k3", "k4"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let column: UInt64Array = keys.iter().map(|w| Some(w[i])).collect();
+            (name, Arc::new(column) as ArrayRef)
+        })
+        .collect();
+    columns.extend(more);
+    columns
 }
 
 /// A group whose unknown keys are more than this share of the table
@@ -138,40 +168,52 @@ impl KeyNumbers {
         }
         if unknown.len() as i64 * READ_ALL_SHARE > self.largest {
             self.numbers = Numbers::default();
-            self.read(tx, "SELECT key, key_no FROM identity_keys")?;
+            self.read(tx, "SELECT k1, k2, k3, k4, key_no FROM identity_keys")?;
             self.complete = true;
             return Ok(());
         }
-        tx.execute_batch("CREATE OR REPLACE TEMP TABLE stage_identity_keys (key VARCHAR)")
-            .ctx("stage identity keys")?;
-        super::stage_keys(tx, "stage_identity_keys", unknown.iter().map(hex::encode))?;
+        tx.execute_batch(
+            "CREATE OR REPLACE TEMP TABLE stage_identity_keys \
+             (k1 UBIGINT, k2 UBIGINT, k3 UBIGINT, k4 UBIGINT)",
+        )
+        .ctx("stage identity keys")?;
+        super::append_arrow(
+            tx,
+            "stage_identity_keys",
+            key_columns(unknown.iter(), Vec::new()),
+        )?;
         self.read(
             tx,
-            "SELECT k.key, k.key_no FROM identity_keys k JOIN stage_identity_keys s USING (key)",
+            "SELECT k.k1, k.k2, k.k3, k.k4, k.key_no FROM identity_keys k \
+             JOIN stage_identity_keys s USING (k1, k2, k3, k4)",
         )?;
         tx.execute_batch("DROP TABLE stage_identity_keys")
             .ctx("drop staged identity keys")
     }
 
-    /// Adds the (key, number) pairs `sql` returns.
+    /// Adds the (key, number) pairs `sql` returns (the key as its four
+    /// integers, then the number).
     fn read(&mut self, tx: &duckdb::Transaction<'_>, sql: &str) -> Result<()> {
         let mut stmt = tx.prepare(sql).ctx("prepare identity keys")?;
         for batch in stmt.query_arrow([]).ctx("read identity keys")? {
-            let keys = batch.column(0).as_any().downcast_ref::<StringArray>();
-            let nos = batch.column(1).as_any().downcast_ref::<Int64Array>();
-            let (Some(keys), Some(nos)) = (keys, nos) else {
+            let words: Vec<&UInt64Array> = (0..4)
+                .filter_map(|i| batch.column(i).as_any().downcast_ref::<UInt64Array>())
+                .collect();
+            let nos = batch.column(4).as_any().downcast_ref::<Int64Array>();
+            let (&[k1, k2, k3, k4], Some(nos)) = (words.as_slice(), nos) else {
                 return Err(StoreError::Unsupported(
                     "identity_keys: unexpected column types".into(),
                 ));
             };
-            if keys.null_count() > 0 || nos.null_count() > 0 {
+            if words.iter().any(|w| w.null_count() > 0) || nos.null_count() > 0 {
                 return Err(StoreError::Unsupported(
                     "identity_keys: a key or number is NULL".into(),
                 ));
             }
-            self.numbers.reserve(keys.len());
-            for i in 0..keys.len() {
-                self.numbers.insert(decode(keys.value(i))?, nos.value(i));
+            self.numbers.reserve(nos.len());
+            for i in 0..nos.len() {
+                let key = from_words([k1.value(i), k2.value(i), k3.value(i), k4.value(i)]);
+                self.numbers.insert(key, nos.value(i));
             }
         }
         Ok(())
@@ -195,15 +237,14 @@ impl KeyNumbers {
         if self.new.is_empty() {
             return Ok(());
         }
-        let keys: StringArray = self.new.iter().map(|(_, k)| Some(hex::encode(k))).collect();
         let nos: Int64Array = self.new.iter().map(|(n, _)| Some(*n)).collect();
         super::append_arrow(
             tx,
             "identity_keys",
-            [
-                ("key", Arc::new(keys) as ArrayRef),
-                ("key_no", Arc::new(nos) as ArrayRef),
-            ],
+            key_columns(
+                self.new.iter().map(|(_, k)| k),
+                vec![("key_no", Arc::new(nos) as ArrayRef)],
+            ),
         )?;
         self.new.clear();
         Ok(())
@@ -226,7 +267,18 @@ mod tests {
         assert_eq!(k.number(&b), 9);
         assert_eq!(k.number(&a), 8);
         assert_eq!(k.new.len(), 2);
-        assert!(decode("not hex").is_err());
+    }
+
+    #[test]
+    fn a_key_is_stored_as_four_big_endian_words() {
+        let key: Key = std::array::from_fn(|i| i as u8);
+        let w = words(&key);
+        assert_eq!(w[0], 0x0001_0203_0405_0607);
+        assert_eq!(w[3], 0x1819_1a1b_1c1d_1e1f);
+        assert_eq!(from_words(w), key);
+        // Read back in hexadecimal, the words spell the key's usual text.
+        let text = format!("{:016x}{:016x}{:016x}{:016x}", w[0], w[1], w[2], w[3]);
+        assert_eq!(text, hex::encode(key));
     }
 
     /// Numbers `keys` in one transaction as a load does, commits it or
@@ -250,12 +302,16 @@ mod tests {
     }
 
     fn stored(conn: &duckdb::Connection) -> Vec<(String, i64)> {
-        conn.prepare("SELECT key, key_no FROM identity_keys ORDER BY key_no")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
+        conn.prepare(
+            "SELECT lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0') \
+             || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0')), key_no \
+             FROM identity_keys ORDER BY key_no",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
     }
 
     #[test]

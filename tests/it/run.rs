@@ -334,6 +334,21 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let before = figures(&config);
     let db = dir.path().join("data/essaim.duckdb");
+    // Each identity key as the hexadecimal text of its HMAC, in order.
+    let key_texts = |conn: &duckdb::Connection| -> Vec<String> {
+        conn.prepare(
+            "SELECT lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0')
+                    || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0')) AS key
+             FROM identity_keys ORDER BY key",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    };
+    let keys_before = key_texts(&duckdb::Connection::open(&db).unwrap());
+    assert!(keys_before.iter().all(|k| k.len() == 64) && !keys_before.is_empty());
     {
         // Back to schema version 1 as an earlier binary left it: identity
         // keys on the rows and not numbered, people kept by key hash, figures up to date
@@ -353,8 +368,10 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
              DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
              DROP TABLE indicator_leaves; ALTER TABLE messages DROP COLUMN about;
              ALTER TABLE job_seekers ADD COLUMN key_id VARCHAR; ALTER TABLE job_seekers ADD COLUMN key_name VARCHAR;
-             UPDATE job_seekers SET key_id = k.key FROM identity_keys k WHERE k.key_no = job_seekers.id_no;
-             UPDATE job_seekers SET key_name = k.key FROM identity_keys k WHERE k.key_no = job_seekers.name_no;
+             CREATE TEMP TABLE hex_keys AS SELECT key_no, lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0')
+                 || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0')) AS key FROM identity_keys;
+             UPDATE job_seekers SET key_id = k.key FROM hex_keys k WHERE k.key_no = job_seekers.id_no;
+             UPDATE job_seekers SET key_name = k.key FROM hex_keys k WHERE k.key_no = job_seekers.name_no;
              DROP TABLE identity_keys; DROP SEQUENCE IF EXISTS identity_key_no; DROP TABLE persons;
              ALTER TABLE job_seekers DROP COLUMN id_no; ALTER TABLE job_seekers DROP COLUMN name_no;
              CREATE TABLE person_keys (key VARCHAR PRIMARY KEY, person_id BIGINT NOT NULL);
@@ -385,10 +402,14 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .unwrap();
-        // Migrated to this binary's version, 6 (see src/store/schema_v6.sql):
-        // every file numbered once, every row still with its file.
-        assert_eq!((version, unnumbered, numbered, orphans), (6, 0, files, 0));
+        // Migrated to this binary's version, 7 (files numbered by
+        // src/store/schema_v6.sql): every file numbered once, every row
+        // still with its file.
+        assert_eq!((version, unnumbered, numbered, orphans), (7, 0, files, 0));
         assert!(files > 0);
+        // Version 7 stores the keys as integers: the same HMACs, byte for
+        // byte, as the text versions 5 and 6 kept.
+        assert_eq!(key_texts(&conn), keys_before);
         conn.execute("INSERT INTO schema_version VALUES (99, now())", [])
             .unwrap();
     }
@@ -396,7 +417,7 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 3);
     assert!(
         run.stderr
-            .contains("schema version 99, newer than this binary's 6"),
+            .contains("schema version 99, newer than this binary's 7"),
         "{}",
         run.stderr
     );
