@@ -196,10 +196,15 @@ impl KeyNumbers {
     fn read(&mut self, tx: &duckdb::Transaction<'_>, sql: &str) -> Result<()> {
         let mut stmt = tx.prepare(sql).ctx("prepare identity keys")?;
         for batch in stmt.query_arrow([]).ctx("read identity keys")? {
-            let words: Vec<&UInt64Array> = (0..4)
-                .filter_map(|i| batch.column(i).as_any().downcast_ref::<UInt64Array>())
+            let columns = batch.columns();
+            let words: Vec<&UInt64Array> = columns
+                .iter()
+                .take(4)
+                .filter_map(|c| c.as_any().downcast_ref::<UInt64Array>())
                 .collect();
-            let nos = batch.column(4).as_any().downcast_ref::<Int64Array>();
+            let nos = columns
+                .get(4)
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
             let (&[k1, k2, k3, k4], Some(nos)) = (words.as_slice(), nos) else {
                 return Err(StoreError::Unsupported(
                     "identity_keys: unexpected column types".into(),
