@@ -101,13 +101,20 @@ pub fn locate(
             })
             .count()
     };
-    let best = sheet
-        .rows
-        .iter()
-        .take(HEADER_SEARCH_ROWS)
-        .enumerate()
-        .map(|(i, r)| (i, score(r)))
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    // The row naming the most template columns (the first of equals),
+    // and the first that names as many as the template has: the rows
+    // below it are data, and folding their text to look it up was most of
+    // finding the header.
+    let mut best: Option<(usize, usize)> = None;
+    for (i, r) in sheet.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        let hits = score(r);
+        if best.is_none_or(|(_, most)| hits > most) {
+            best = Some((i, hits));
+        }
+        if hits >= columns.len() {
+            break;
+        }
+    }
     let expected: Vec<&str> = columns.iter().map(|c| c.header).collect();
     let Some((row_index, hits)) = best.filter(|(_, n)| *n >= 2.min(columns.len())) else {
         return Err(Refusal::NoHeaderRow {
@@ -273,6 +280,33 @@ mod tests {
             .notices
             .iter()
             .any(|n| n.contains("lue comme « Durée de chômage (mois) »")));
+    }
+
+    #[test]
+    fn the_first_row_naming_every_column_is_the_header() {
+        let headers: Vec<&str> = Table::Demandeurs
+            .columns()
+            .iter()
+            .map(|c| c.header)
+            .collect();
+        // A second header row below the first, with a column twice (it
+        // names more columns than the template has): the first is read.
+        let mut twice = headers.clone();
+        twice.push(headers[0]);
+        let sheet = Sheet {
+            name: "Demandeurs d'emploi".into(),
+            rows: vec![row(1, &["Suivi 2019"]), row(2, &headers), row(3, &twice)],
+        };
+        let map = locate(&sheet, Table::Demandeurs, &BTreeMap::new()).unwrap();
+        assert_eq!(map.row_index, 1);
+        assert_eq!(map.columns.len(), headers.len());
+        // A row naming fewer columns than a later one is not the header.
+        let sheet = Sheet {
+            name: "Demandeurs d'emploi".into(),
+            rows: vec![row(1, &headers[..2]), row(2, &headers)],
+        };
+        let map = locate(&sheet, Table::Demandeurs, &BTreeMap::new()).unwrap();
+        assert_eq!(map.row_index, 1);
     }
 
     #[test]
