@@ -293,11 +293,60 @@ pub struct JobSeeker<I = Identity> {
     pub identity: I,
     pub sex: Option<Sex>,
     pub postal_code: PostalCode,
+    #[serde(with = "day")]
     pub entry: NaiveDate,
     pub unemployment_months: u32,
     pub education: Option<Education>,
     pub situation: Situation,
+    #[serde(with = "day::optional")]
     pub exit: Option<NaiveDate>,
+}
+
+/// A date as text where people read it (JSON), as its day number between
+/// essaim's own processes (postcard, not human-readable): every accepted
+/// row crosses from a worker, and parsing its dates back through chrono's
+/// format parser was a tenth of the parent's reading threads. (serde's
+/// `with` passes the value by reference, hence the allowed lints.)
+#[allow(clippy::trivially_copy_pass_by_ref, clippy::ref_option)]
+mod day {
+    use chrono::{Datelike, NaiveDate};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            d.serialize(s)
+        } else {
+            d.num_days_from_ce().serialize(s)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        if d.is_human_readable() {
+            NaiveDate::deserialize(d)
+        } else {
+            let n = i32::deserialize(d)?;
+            NaiveDate::from_num_days_from_ce_opt(n)
+                .ok_or_else(|| D::Error::custom(format!("day {n} out of range")))
+        }
+    }
+
+    /// The same for an optional date.
+    pub mod optional {
+        use chrono::NaiveDate;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        #[derive(Serialize, Deserialize)]
+        struct Day(#[serde(with = "super")] NaiveDate);
+
+        pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+            d.map(Day).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+            Ok(Option::<Day>::deserialize(d)?.map(|Day(d)| d))
+        }
+    }
 }
 
 impl<I> JobSeeker<I> {
@@ -342,6 +391,43 @@ pub struct Professional {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_cross_processes_as_day_numbers_and_read_as_text_in_json() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let row = |exit| JobSeeker {
+            row: 7,
+            identity: 0u8,
+            sex: None,
+            postal_code: PostalCode::parse("75001").unwrap(),
+            entry: d(2019, 3, 1),
+            unemployment_months: 13,
+            education: None,
+            situation: Situation::EnCours,
+            exit,
+        };
+        for exit in [None, Some(d(2020, 2, 29)), Some(NaiveDate::MIN)] {
+            let sent = row(exit);
+            let bytes = postcard::to_stdvec(&sent).unwrap();
+            let got: JobSeeker<u8> = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!((got.entry, got.exit), (sent.entry, sent.exit));
+        }
+        let json = serde_json::to_value(row(Some(d(2020, 2, 29)))).unwrap();
+        assert_eq!(json["entry"], "2019-03-01");
+        assert_eq!(json["exit"], "2020-02-29");
+        let back: JobSeeker<u8> = serde_json::from_value(json).unwrap();
+        assert_eq!(back.exit, Some(d(2020, 2, 29)));
+        // A day number no calendar holds is an error, not a date.
+        #[derive(Deserialize)]
+        struct Day(#[serde(with = "day")] NaiveDate);
+        let bytes = postcard::to_stdvec(&i32::MAX).unwrap();
+        assert!(postcard::from_bytes::<Day>(&bytes).is_err());
+        let bytes = postcard::to_stdvec(&d(2024, 1, 31).num_days_from_ce()).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<Day>(&bytes).unwrap().0,
+            d(2024, 1, 31)
+        );
+    }
 
     #[test]
     fn periods_parse_and_order_by_end() {
