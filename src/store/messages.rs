@@ -206,23 +206,23 @@ impl Store {
         // Asked after every run, and almost always empty: whether there is
         // any first, from `messages` alone (a join costs DuckDB three times
         // as much to plan), then the messages with their files in one join.
+        const UNBUILT: &str = "SELECT * FROM messages \
+             WHERE kind = 'feedback' AND state = 'failed' AND eml_path = ''";
         let any: bool = self
             .conn
-            .query_row(
-                "SELECT count(*) > 0 FROM messages WHERE kind = 'feedback' AND state = 'failed' AND eml_path = ''",
-                [],
-                |r| r.get(0),
-            )
+            .query_row(&format!("SELECT count(*) > 0 FROM ({UNBUILT})"), [], |r| {
+                r.get(0)
+            })
             .ctx("look for unbuilt feedback")?;
         if !any {
             return Ok(Vec::new());
         }
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT m.id, f.archive_path, f.name FROM messages m JOIN files f ON f.sha256 = m.about
-                 WHERE m.kind = 'feedback' AND m.state = 'failed' AND m.eml_path = '' ORDER BY m.created_at",
-            )
+            .prepare(&format!(
+                "SELECT m.id, f.archive_path, f.name FROM ({UNBUILT}) m \
+                 JOIN files f ON f.sha256 = m.about ORDER BY m.created_at"
+            ))
             .ctx("prepare unbuilt feedback")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
