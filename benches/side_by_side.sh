@@ -3,8 +3,8 @@
 # (as files arrive, then as a history rebuild with `run --no-feedback`),
 # and the polars + fastexcel + DuckDB script a user would write instead,
 # interleaved round by round on the same generated files; prints each one's
-# median wall time and peak memory (RSS, the largest process of its tree),
-# and, round by round, the CPU time the host took back from this virtual
+# median wall time, CPU time (user + system, its whole tree) and peak
+# memory (RSS, the largest process of its tree), and, round by round, the CPU time the host took back from this virtual
 # machine during each measurement (steal): wall times are comparable only
 # between rounds with little of it.
 #
@@ -138,19 +138,23 @@ floor=$floor_target/release/floor
 # round with much of it is slower for every contestant.
 steal() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; }
 steal_total=0
-# One measurement: "seconds KiB steal" of a command (its tree's largest
-# process; steal in hundredths of a second).
+# One measurement: "seconds KiB steal cpu" of a command (its tree's largest
+# process; steal in hundredths of a second; CPU seconds, user + system, of
+# the command and the children it waited for: essaim's workers, the
+# script's threads).
 measure() {
-    local out s0
+    local out s0 e m u s
     s0=$(steal)
     # A run that refused some files exits non-zero: measured all the same.
-    out=$($TIME -f "%e %M" "$@" 2>&1 >/dev/null | tail -1) || true
-    echo "$out $(( $(steal) - s0 ))"
+    out=$($TIME -f "%e %M %U %S" "$@" 2>&1 >/dev/null | tail -1) || true
+    read -r e m u s <<<"$out"
+    echo "$e $m $(( $(steal) - s0 )) $(echo "$u + $s" | bc)"
 }
 declare -a t_floor t_essaim t_quiet t_whole t_peer m_floor m_essaim m_quiet m_whole m_peer
+declare -a c_floor c_essaim c_quiet c_whole c_peer
 # essaim's runs from an empty database, one per configuration named before
-# `--`, with the arguments after it: "seconds KiB steal" (summed, largest,
-# summed).
+# `--`, with the arguments after it: "seconds KiB steal cpu" (summed,
+# largest, summed, summed).
 # The previous database folder is moved aside, and deleted after the last
 # round: on a file system without a journal (this machine's), ext4 skips
 # the inodes freed in the last minutes one by one when it makes a new file,
@@ -162,36 +166,37 @@ essaim_runs() {
     if [ -d "$work/essaim-data" ]; then
         mkdir -p "$trash" && mv "$work/essaim-data" "$trash/$(date +%s%N)"
     fi
-    local total=0 peak=0 stolen=0 t m st k runs=()
+    local total=0 peak=0 stolen=0 cpu=0 t m st c k runs=()
     while [ "$1" != -- ]; do runs+=("$1"); shift; done
     shift
     for k in "${runs[@]}"; do
-        read -r t m st < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
+        read -r t m st c < <(measure "$essaim" --config "$cfg/essaim-$k.toml" --log-format json -q run "$@")
         total=$(echo "$total + $t" | bc)
+        cpu=$(echo "$cpu + $c" | bc)
         stolen=$((stolen + st))
         if [ "$m" -gt "$peak" ]; then peak=$m; fi
     done
-    echo "$total $peak $stolen"
+    echo "$total $peak $stolen $cpu"
 }
 # Seconds of steal, for the round lines.
 secs() { printf '%.1f' "$(echo "$1 / 100" | bc -l)"; }
 for r in $(seq 1 "$runs"); do
-    read -r t m s_floor < <(measure "$floor" "$work/data/inbox")
-    t_floor+=("$t"); m_floor+=("$m")
+    read -r t m s_floor c < <(measure "$floor" "$work/data/inbox")
+    t_floor+=("$t"); m_floor+=("$m"); c_floor+=("$c")
     # As a structure's files arrive: feedback e-mail and annotated copy each.
-    read -r t m s_essaim < <(essaim_runs $passes --)
-    t_essaim+=("$t"); m_essaim+=("$m")
+    read -r t m s_essaim c < <(essaim_runs $passes --)
+    t_essaim+=("$t"); m_essaim+=("$m"); c_essaim+=("$c")
     # The same runs, nothing written to the structures.
-    read -r t m s_quiet < <(essaim_runs $passes -- --no-feedback)
-    t_quiet+=("$t"); m_quiet+=("$m")
+    read -r t m s_quiet c < <(essaim_runs $passes -- --no-feedback)
+    t_quiet+=("$t"); m_quiet+=("$m"); c_quiet+=("$c")
     # Rebuilding history: one run over every dated folder, as the script.
-    read -r t m s_whole < <(essaim_runs all -- --no-feedback)
-    t_whole+=("$t"); m_whole+=("$m")
+    read -r t m s_whole c < <(essaim_runs all -- --no-feedback)
+    t_whole+=("$t"); m_whole+=("$m"); c_whole+=("$c")
     s_peer=0
     if [ "$peer" = yes ]; then
         rm -f "$work/peer.duckdb"
-        read -r t m s_peer < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
-        t_peer+=("$t"); m_peer+=("$m")
+        read -r t m s_peer c < <(measure "$py" "$shared/peer_polars.py" "$work/data" --db "$work/peer.duckdb" --today 2026-11-25)
+        t_peer+=("$t"); m_peer+=("$m"); c_peer+=("$c")
     fi
     steal_total=$((steal_total + s_floor + s_essaim + s_quiet + s_whole + s_peer))
     echo "round $r: floor ${t_floor[-1]} s, essaim ${t_essaim[-1]} s, --no-feedback ${t_quiet[-1]} s, one run ${t_whole[-1]} s${t_peer:+, polars ${t_peer[-1]} s}" >&2
@@ -203,14 +208,22 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 mf=$(median "${t_floor[@]}"); me=$(median "${t_essaim[@]}"); mq=$(median "${t_quiet[@]}"); mw=$(median "${t_whole[@]}")
 printf '\n%s rounds, %s files (%s x %s x %s), medians (%s s of steal in all):\n' "$runs" \
     "$(find "$work/data/inbox" -type f | wc -l)" "$structures" "$periods" "$rows" "$(secs "$steal_total")"
-printf '| %-36s | %8s | %9s | %9s |\n' "" "time" "peak RSS" "x floor"
-printf '| %-36s | %7.2fs | %6d MiB | %9s |\n' "floor (calamine, read every cell)" "$mf" $(( $(median "${m_floor[@]}") / 1024 )) "1.00"
-printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, runs as files arrive" "$me" $(( $(median "${m_essaim[@]}") / 1024 )) "$(echo "$me / $mf" | bc -l)"
-printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, the same --no-feedback" "$mq" $(( $(median "${m_quiet[@]}") / 1024 )) "$(echo "$mq / $mf" | bc -l)"
-printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "essaim, one run (history rebuild)" "$mw" $(( $(median "${m_whole[@]}") / 1024 )) "$(echo "$mw / $mf" | bc -l)"
+row() { # label wall-seconds KiB cpu-seconds
+    printf '| %-36s | %7.2fs | %7.2fs | %6d MiB | %7.2f |\n' "$1" "$2" "$4" $(( $3 / 1024 )) "$(echo "$2 / $mf" | bc -l)"
+}
+printf '| %-36s | %8s | %8s | %10s | %7s |\n' "" "time" "CPU" "peak RSS" "x floor"
+row "floor (calamine, read every cell)" "$mf" "$(median "${m_floor[@]}")" "$(median "${c_floor[@]}")"
+row "essaim, runs as files arrive" "$me" "$(median "${m_essaim[@]}")" "$(median "${c_essaim[@]}")"
+row "essaim, the same --no-feedback" "$mq" "$(median "${m_quiet[@]}")" "$(median "${c_quiet[@]}")"
+row "essaim, one run (history rebuild)" "$mw" "$(median "${m_whole[@]}")" "$(median "${c_whole[@]}")"
 if [ "$peer" = yes ]; then
     mp=$(median "${t_peer[@]}")
-    printf '| %-36s | %7.2fs | %6d MiB | %9.2f |\n' "polars + fastexcel + DuckDB" "$mp" $(( $(median "${m_peer[@]}") / 1024 )) "$(echo "$mp / $mf" | bc -l)"
+    row "polars + fastexcel + DuckDB" "$mp" "$(median "${m_peer[@]}")" "$(median "${c_peer[@]}")"
     printf 'essaim is %.2fx faster than the polars script as files arrive (%.2fx with --no-feedback), %.2fx rebuilding history in one run\n' \
         "$(echo "$mp / $me" | bc -l)" "$(echo "$mp / $mq" | bc -l)" "$(echo "$mp / $mw" | bc -l)"
 fi
+# No run can take less wall time than its CPU time spread over every core.
+cores=$(nproc)
+cw=$(median "${c_whole[@]}")
+printf 'on %s cores, the one run'"'"'s %.2f s of CPU need at least %.2f s (%.2fx the floor) even with every core busy throughout\n' \
+    "$cores" "$cw" "$(echo "$cw / $cores" | bc -l)" "$(echo "$cw / $cores / $mf" | bc -l)"
