@@ -334,13 +334,14 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let before = figures(&config);
     let db = dir.path().join("data/essaim.duckdb");
-    // Each identity key as the hexadecimal text of its HMAC, in order.
+    // An identity key's four integers as the hexadecimal text of its HMAC.
+    const HEX_KEY: &str = "lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0') \
+                           || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0'))";
+    // Each identity key as that text, in order.
     let key_texts = |conn: &duckdb::Connection| -> Vec<String> {
-        conn.prepare(
-            "SELECT lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0')
-                    || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0')) AS key
-             FROM identity_keys ORDER BY key",
-        )
+        conn.prepare(&format!(
+            "SELECT {HEX_KEY} AS key FROM identity_keys ORDER BY key"
+        ))
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -354,6 +355,10 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
         // keys on the rows and not numbered, people kept by key hash, figures up to date
         // (the migration itself must ask for a recomputation).
         let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TEMP TABLE hex_keys AS SELECT key_no, {HEX_KEY} AS key FROM identity_keys"
+        ))
+        .unwrap();
         conn.execute_batch(
             "DROP VIEW current_job_seekers; DROP VIEW current_companies; DROP VIEW current_professionals;
              DROP VIEW current_files_scoped; DROP VIEW current_files; DROP VIEW current_tables;
@@ -368,8 +373,6 @@ fn a_newer_database_is_refused_and_an_older_one_migrated() {
              DROP TABLE sightings; DROP TABLE inbox_skipped; DROP TABLE meta;
              DROP TABLE indicator_leaves; ALTER TABLE messages DROP COLUMN about;
              ALTER TABLE job_seekers ADD COLUMN key_id VARCHAR; ALTER TABLE job_seekers ADD COLUMN key_name VARCHAR;
-             CREATE TEMP TABLE hex_keys AS SELECT key_no, lower(lpad(to_hex(k1), 16, '0') || lpad(to_hex(k2), 16, '0')
-                 || lpad(to_hex(k3), 16, '0') || lpad(to_hex(k4), 16, '0')) AS key FROM identity_keys;
              UPDATE job_seekers SET key_id = k.key FROM hex_keys k WHERE k.key_no = job_seekers.id_no;
              UPDATE job_seekers SET key_name = k.key FROM hex_keys k WHERE k.key_no = job_seekers.name_no;
              DROP TABLE identity_keys; DROP SEQUENCE IF EXISTS identity_key_no; DROP TABLE persons;
